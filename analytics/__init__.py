@@ -1,0 +1,1 @@
+"""Read-only analytics for leads: SQL queries, pandas metrics, Plotly charts."""

@@ -1,0 +1,1 @@
+"""Feedback: suggestions, support requests, surveys and announcements."""

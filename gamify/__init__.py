@@ -1,0 +1,1 @@
+"""Community Q&A and the engagement engine: points ledger, badges, leaderboards."""

@@ -1,0 +1,49 @@
+"""Kudos: a self-hosted community, feedback and satisfaction hub."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build a configured Kudos app; touches no database and no network."""
+    from kudos import cli, config, errors, navigation, security
+    from kudos.database import resource_dir
+    from kudos.extensions import csrf, db, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("KUDOS_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=resource_dir("templates"),
+        static_folder=resource_dir("static"),
+    )
+    config.load(app, test_config)
+    # The SQLite file and the generated secret key live here (as in the Flask tutorial).
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=resource_dir("migrations"))
+    csrf.init_app(app)
+    security.init_app(app, login_manager)
+    errors.init_app(app)
+    navigation.init_app(app)
+
+    from kudos import views
+
+    app.register_blueprint(views.main)
+    app.register_blueprint(views.auth)
+    app.register_blueprint(views.users)
+    app.register_blueprint(views.admin)
+    cli.init_app(app)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
+        )
+    return app

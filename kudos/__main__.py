@@ -1,0 +1,3 @@
+from kudos.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Database plumbing: SQLite pragmas and where the migrations live and stand."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Engine
+
+from kudos.extensions import db
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> str:
+    """Find a top-level folder (templates, static, migrations) in a wheel or a checkout."""
+    inside = PACKAGE_DIR / name
+    if inside.is_dir():
+        return str(inside)
+    return str(PACKAGE_DIR.parent / name)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    module = type(dbapi_connection).__module__
+    if not module.startswith(("sqlite3", "pysqlite")):
+        return
+    timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] if current_app else 5000
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@cache
+def head_revisions(directory: str) -> tuple[str, ...]:
+    """Return the head revision(s) of the migration scripts in directory."""
+    return tuple(ScriptDirectory(directory).get_heads())
+
+
+def migration_state() -> dict:
+    """Report whether the database answers and its schema stands at the migrations' head."""
+    heads = head_revisions(resource_dir("migrations"))
+    try:
+        with db.engine.connect() as connection:
+            current: tuple[str, ...] = ()
+            # Read the version table directly: Alembic's context would log on every probe.
+            if inspect(connection).has_table("alembic_version"):
+                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                current = tuple(rows.scalars())
+    except Exception as exc:
+        return {
+            "reachable": False,
+            "error": type(exc).__name__,
+            "current": [],
+            "head": list(heads),
+            "at_head": False,
+        }
+    return {
+        "reachable": True,
+        "current": list(current),
+        "head": list(heads),
+        "at_head": set(current) == set(heads),
+    }

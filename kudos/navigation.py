@@ -1,0 +1,41 @@
+"""The site navigation, showing each section once its feature is installed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    roles: tuple[str, ...] = ()
+
+
+NAV_ITEMS = (
+    NavItem("Questions", "/questions"),
+    NavItem("Suggestions", "/suggestions"),
+    NavItem("Support", "/support"),
+    NavItem("Leaderboards", "/leaderboards"),
+    NavItem("Analytics", "/analytics", ("lead", "admin")),
+    NavItem("Admin", "/admin/", ("admin",)),
+)
+
+
+def visible_items() -> list[NavItem]:
+    """Return the sections this user may open that the running app actually serves."""
+    served = {rule.rule for rule in current_app.url_map.iter_rules()}
+    return [
+        item
+        for item in NAV_ITEMS
+        if item.path in served and (not item.roles or current_user.role in item.roles)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def navigation():
+        return {"nav_items": visible_items()}

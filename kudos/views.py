@@ -1,0 +1,224 @@
+"""Core pages: home and health, sign-up and sign-in, account settings, profiles, admin."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
+
+from kudos import services
+from kudos.database import migration_state
+from kudos.forms import (
+    ActionForm,
+    DisplayNameForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    RoleForm,
+)
+from kudos.models import Role
+from kudos.security import client_address, is_safe_next, role_required
+
+main = Blueprint("main", __name__)
+auth = Blueprint("auth", __name__)
+users = Blueprint("users", __name__, url_prefix="/users")
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _redirect_next(default: str = "main.index"):
+    target = request.values.get("next")
+    return redirect(target if is_safe_next(target) else url_for(default))
+
+
+def _form_error(form, error: services.AccountError) -> None:
+    """Attach a service's refusal to the field it concerns, or to the form as a whole."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _wait_phrase(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}" if seconds > 60 else "a minute"
+
+
+@main.route("/")
+def index():
+    return render_template("main/index.html")
+
+
+@main.route("/healthz")
+def healthz():
+    state = migration_state()
+    healthy = state["reachable"] and state["at_head"]
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": {"reachable": state["reachable"]},
+        "migrations": {
+            "current": state["current"],
+            "head": state["head"],
+            "at_head": state["at_head"],
+        },
+    }
+    return jsonify(body), 200 if healthy else 503
+
+
+@auth.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(form.email.data, form.display_name.data, form.password.data)
+        except services.AccountError as error:
+            _form_error(form, error)
+        else:
+            login_user(user)
+            flash(f"Welcome to Kudos, {user.display_name}!", "success")
+            return _redirect_next()
+    return render_template("auth/register.html", form=form)
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return _redirect_next()
+    form = LoginForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data, client_address())
+        except services.LoginThrottled as throttled:
+            wait = throttled.retry_after
+            raise TooManyRequests(
+                "Too many failed sign-in attempts for this account or from your address. "
+                f"Try again in {_wait_phrase(wait)} "
+                f"(after {throttled.until:%H:%M} UTC).",
+                retry_after=wait,
+            ) from None
+        except services.AccountError as error:
+            _form_error(form, error)
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(f"Welcome back, {user.display_name}.", "success")
+            return _redirect_next()
+    return render_template("auth/login.html", form=form)
+
+
+@auth.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@auth.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    name_form = DisplayNameForm(prefix="name", display_name=current_user.display_name)
+    password_form = PasswordForm(prefix="password")
+    if "name-display_name" in request.form and name_form.validate_on_submit():
+        try:
+            services.change_display_name(current_user, name_form.display_name.data)
+        except services.AccountError as error:
+            _form_error(name_form, error)
+        else:
+            flash("Your display name has been changed.", "success")
+            return redirect(url_for("auth.account"))
+    elif "password-new_password" in request.form and password_form.validate_on_submit():
+        try:
+            user = services.change_password(
+                current_user,
+                password_form.current_password.data,
+                password_form.new_password.data,
+            )
+        except services.AccountError as error:
+            _form_error(password_form, error)
+        else:
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            # The password change ended every session, this one included; start it again.
+            login_user(user, remember=remembered in request.cookies)
+            flash("Your password has been changed; other sessions have been logged out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", name_form=name_form, password_form=password_form)
+
+
+@users.route("/<int:user_id>")
+def profile(user_id: int):
+    user = services.get_user(user_id)
+    if user is None or (user.is_suspended and not current_user.is_staff):
+        abort(404)
+    return render_template("users/profile.html", user=user)
+
+
+@admin.route("/", endpoint="index")
+@role_required(Role.ADMIN)
+def user_list():
+    query = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    pagination = services.search_users(query, page, current_app.config["USERS_PER_PAGE"])
+    return render_template(
+        "admin/index.html",
+        pagination=pagination,
+        query=query,
+        role_form=RoleForm(),
+        action_form=ActionForm(),
+    )
+
+
+def _target_user(user_id: int):
+    user = services.get_user(user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@admin.route("/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.ADMIN)
+def set_role(user_id: int):
+    user = _target_user(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the roles member, lead or admin.", "error")
+    else:
+        try:
+            services.set_role(current_user, user, form.role.data)
+        except services.AccountError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{user.display_name} is now {user.role}.", "success")
+    return _redirect_next("admin.index")
+
+
+@admin.route("/users/<int:user_id>/suspend", methods=["POST"])
+@role_required(Role.ADMIN)
+def suspend(user_id: int):
+    user = _target_user(user_id)
+    try:
+        services.suspend(current_user, user)
+    except services.AccountError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{user.display_name} is suspended and can no longer log in.", "success")
+    return _redirect_next("admin.index")
+
+
+@admin.route("/users/<int:user_id>/restore", methods=["POST"])
+@role_required(Role.ADMIN)
+def restore(user_id: int):
+    user = _target_user(user_id)
+    services.restore(current_user, user)
+    flash(f"{user.display_name} is restored and can log in again.", "success")
+    return _redirect_next("admin.index")
