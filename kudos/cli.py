@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from kudos import demo, services
+from kudos.database import migration_state
 from kudos.extensions import db
 from kudos.models import Role
 
@@ -34,6 +35,13 @@ def main() -> None:
 
 def load_demo(scale: str, seed: int) -> None:
     """Load the demo community with a progress bar."""
+    state = migration_state()
+    if not state["reachable"]:
+        raise services.AccountError("The database cannot be reached; check DATABASE_URL.")
+    if not state["at_head"]:
+        raise services.AccountError("The database is not up to date: run `kudos db upgrade`.")
+    if services.count_users():
+        raise services.AccountError("The database already has accounts; demo data needs it empty.")
     with click.progressbar(length=demo.total_units(scale), label="Loading demo data") as bar:
         demo.load(scale, seed, advance=bar.update)
 
@@ -59,9 +67,11 @@ def serve_command(with_demo: bool, scale: str, host: str, port: int, workers: in
             click.echo("The database already has accounts; demo data not loaded.")
         else:
             load_demo(scale, seed=1)
-        print_demo_logins()
+        if services.email_taken(demo.DEMO_LOGINS[0][0]):
+            print_demo_logins()
     app = current_app._get_current_object()
     # Workers fork from this process: they must not share its database connections.
+    db.session.remove()
     db.engine.dispose()
     click.echo(f"Kudos is running at http://{host}:{port}  (Ctrl+C to stop)")
     run_gunicorn(app, host, port, workers)

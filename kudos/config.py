@@ -15,7 +15,6 @@ DEFAULTS = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
@@ -43,12 +42,15 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "kudos.db")
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("KUDOS")
+    if os.environ.get("KUDOS_SECRET_KEY"):
+        # from_prefixed_env parses values as JSON; a key is always the literal string.
+        app.config["SECRET_KEY"] = os.environ["KUDOS_SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         if app.debug or app.testing:
             app.config["SECRET_KEY"] = "dev-only-" + secrets.token_hex(16)

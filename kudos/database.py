@@ -38,14 +38,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 @cache
-def head_revisions(directory: str) -> tuple[str, ...]:
-    """Return the head revision(s) of the migration scripts in directory."""
-    return tuple(ScriptDirectory(directory).get_heads())
+def _scripts(directory: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Return the head revision(s) and every known revision of the migrations in directory."""
+    script = ScriptDirectory(directory)
+    known = frozenset(rev.revision for rev in script.walk_revisions())
+    return tuple(script.get_heads()), known
 
 
 def migration_state() -> dict:
-    """Report whether the database answers and its schema stands at the migrations' head."""
-    heads = head_revisions(resource_dir("migrations"))
+    """Report whether the database answers and its schema stands at the migrations' head.
+
+    "behind" is true when this code has migrations the database lacks. A database that is
+    ahead (a newer release already migrated it during a rolling deploy) is not behind.
+    """
+    heads, known = _scripts(resource_dir("migrations"))
     try:
         with db.engine.connect() as connection:
             current: tuple[str, ...] = ()
@@ -60,10 +66,12 @@ def migration_state() -> dict:
             "current": [],
             "head": list(heads),
             "at_head": False,
+            "behind": True,
         }
     return {
         "reachable": True,
         "current": list(current),
         "head": list(heads),
         "at_head": set(current) == set(heads),
+        "behind": set(current) != set(heads) and set(current) <= known,
     }

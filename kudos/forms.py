@@ -8,12 +8,13 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
 )
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
-from kudos.models import ROLE_CHOICES
+from kudos.models import Role
 from kudos.services import DISPLAY_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
 PASSWORD_RULE = Length(
@@ -79,7 +80,9 @@ class PasswordForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(
+        "Role", choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role]
+    )
 
 
 class ActionForm(FlaskForm):

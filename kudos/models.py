@@ -44,9 +44,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
-
-
 class User(db.Model):
     __tablename__ = "user_account"
     __table_args__ = (

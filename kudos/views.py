@@ -62,7 +62,7 @@ def index():
 @main.route("/healthz")
 def healthz():
     state = migration_state()
-    healthy = state["reachable"] and state["at_head"]
+    healthy = state["reachable"] and not state["behind"]
     body = {
         "status": "ok" if healthy else "unavailable",
         "database": {"reachable": state["reachable"]},
@@ -70,6 +70,7 @@ def healthz():
             "current": state["current"],
             "head": state["head"],
             "at_head": state["at_head"],
+            "behind": state["behind"],
         },
     }
     return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,136 @@
+"""Fixtures in the Flask tutorial shape: app, client, runner, auth, and small factories."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from kudos import create_app
+from kudos.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("KUDOS_TEST_DATABASE_URL")
+PASSWORD = "a-good-long-password"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def reset_schema() -> None:
+    """Leave an empty database behind, Alembic's version table included."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def migrate_schema(app) -> None:
+    """Rebuild the test database through the migrations, as `kudos db upgrade` would."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        reset_schema()
+        upgrade(directory=app.extensions["migrate"].directory)
+
+
+class KudosClient(FlaskClient):
+    """A test client that sends a real CSRF token with every form, as a browser would."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/").get_data(as_text=True)
+        match = CSRF_META.search(page)
+        assert match, "the page carries no CSRF token"
+        return match.group(1)
+
+    def open(self, *args, **kwargs):
+        send_token = kwargs.pop("csrf", True)
+        method = kwargs.get("method", "GET").upper()
+        data = kwargs.get("data")
+        if send_token and method != "GET" and isinstance(data, dict) and "csrf_token" not in data:
+            kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("KUDOS_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KUDOS_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'kudos.db'}",
+        }
+    )
+    app.test_client_class = KudosClient
+    with app.app_context():
+        reset_schema()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        reset_schema()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account through the service and return its id."""
+    counter = iter(range(1, 10_000))
+
+    def make(email=None, name=None, role="member", password=PASSWORD):
+        from kudos import services
+
+        number = next(counter)
+        with app.app_context():
+            user = services.create_user(
+                email or f"user{number}@example.com", name or f"User {number}", password, role
+            )
+            return user.id
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client, make_user):
+        self._client = client
+        self._make_user = make_user
+
+    def login(
+        self, email="user1@example.com", password=PASSWORD, remember=False, next=None, **kwargs
+    ):
+        """Post the login form; extra keyword arguments go to the client (environ_base...)."""
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        if next is not None:
+            data["next"] = next
+        return self._client.post("/login", data=data, **kwargs)
+
+    def login_as(self, role="member", **kwargs):
+        """Create an account of this role and log it in; return its id."""
+        email = f"{role}-{os.urandom(3).hex()}@example.com"
+        user_id = self._make_user(email=email, role=role, **kwargs)
+        response = self.login(email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user_id
+
+    def logout(self):
+        return self._client.post("/logout", data={})
+
+
+@pytest.fixture
+def auth(client, make_user):
+    return AuthActions(client, make_user)
