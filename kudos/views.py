@@ -128,11 +128,12 @@ def logout():
 @auth.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
+    me = current_user._get_current_object()
     name_form = DisplayNameForm(prefix="name", display_name=current_user.display_name)
     password_form = PasswordForm(prefix="password")
     if "name-display_name" in request.form and name_form.validate_on_submit():
         try:
-            services.change_display_name(current_user, name_form.display_name.data)
+            services.change_display_name(me, name_form.display_name.data)
         except services.AccountError as error:
             _form_error(name_form, error)
         else:
@@ -141,7 +142,7 @@ def account():
     elif "password-new_password" in request.form and password_form.validate_on_submit():
         try:
             user = services.change_password(
-                current_user,
+                me,
                 password_form.current_password.data,
                 password_form.new_password.data,
             )

@@ -99,6 +99,9 @@ def test_admin_suspends_and_restores(client, auth, make_user, app):
 
 def test_admin_cannot_suspend_or_demote_themselves(client, auth, app):
     me = auth.login_as("admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert f"/admin/users/{me}/suspend" not in page
+    assert "(you)" in page
     client.post(f"/admin/users/{me}/suspend", data={})
     assert "You cannot suspend your own account." in client.get("/admin/").get_data(as_text=True)
     client.post(f"/admin/users/{me}/role", data={"role": "member"})
