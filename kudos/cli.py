@@ -89,6 +89,10 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
             self.cfg.set("forwarded_allow_ips", "127.0.0.1")
+            # gunicorn 27 opens a control socket at one fixed path per home folder; two
+            # servers on a host would fight over it, and Kudos does not use it.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return app

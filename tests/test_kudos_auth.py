@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD
 from sqlalchemy import select
 
+from conftest import PASSWORD
 from kudos.extensions import db
 from kudos.models import User
 

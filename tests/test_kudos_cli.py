@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import migrate_schema, reset_schema
 from sqlalchemy import func, select
 
+from conftest import migrate_schema, reset_schema
 from kudos import cli, demo
 from kudos.extensions import db
 from kudos.models import User

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import migrate_schema
 from sqlalchemy import text
 
+from conftest import migrate_schema
 from kudos.extensions import db
 
 

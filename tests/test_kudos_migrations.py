@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import reset_schema
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
+from conftest import reset_schema
 from kudos.extensions import db
 
 

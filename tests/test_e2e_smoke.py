@@ -1,0 +1,177 @@
+"""Browser smoke test: sign up, log out and log back in through Debian's Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from kudos import create_app
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+TIMEOUT_MS = 15_000
+
+
+def require_chromium() -> None:
+    """Skip without Debian's Chromium, or fail when the run demands browser tests."""
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests"
+    if os.environ.get("KUDOS_REQUIRE_E2E") == "1":
+        pytest.fail(f"KUDOS_REQUIRE_E2E=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """Serve a migrated Kudos app (CSRF on) on a free loopback port; yield its base URL."""
+    require_chromium()
+    tmp = tmp_path_factory.mktemp("e2e")
+    with pytest.MonkeyPatch.context() as mp:
+        # Only the mapping below configures this app, whatever the calling shell exported.
+        for name in list(os.environ):
+            if name.startswith("KUDOS_") or name == "DATABASE_URL":
+                mp.delenv(name)
+        mp.setenv("KUDOS_INSTANCE_PATH", str(tmp / "instance"))
+        app = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'e2e.db'}",
+                "SECRET_KEY": "e2e",
+            }
+        )
+    with app.app_context():
+        flask_migrate.upgrade(directory=app.extensions["migrate"].directory)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="kudos-e2e", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            from kudos.extensions import db
+
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Launch Debian's Chromium headless (never a Playwright-downloaded build)."""
+    require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class BrowserLog:
+    """What went wrong in the browser while a test drove it."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        # Chromium logs a Content-Security-Policy violation (an inline script or style, another
+        # origin) as a console error, as it does any other resource that fails to load.
+        assert self.console_errors == [], "console errors:\n" + "\n".join(self.console_errors)
+        assert self.page_errors == [], "uncaught page errors:\n" + "\n".join(self.page_errors)
+        assert self.bad_responses == [], "failed responses:\n" + "\n".join(self.bad_responses)
+
+
+@pytest.fixture
+def browser_log():
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(browser, browser_log):
+    """Open a fresh browser context whose console errors and failed responses are logged."""
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+
+    def on_console(msg):
+        if msg.type == "error":
+            browser_log.console_errors.append(f"{page.url}: {msg.text}")
+
+    def on_response(response):
+        if response.status >= 400:
+            browser_log.bad_responses.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: browser_log.page_errors.append(f"{page.url}: {exc}"))
+    page.on("response", on_response)
+    try:
+        yield page
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            context.close()
+
+
+def test_sign_up_log_out_and_log_back_in(live_server, page, browser_log):
+    email = "ada@example.com"
+    name = "Ada Lovelace"
+    password = "analytical-engine-1843"
+
+    page.goto(f"{live_server}/register")
+    expect(page).to_have_title("Sign up · Kudos")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Repeat password").fill(password)
+    page.get_by_role("button", name="Sign up").click()
+
+    flashes = page.locator(".flashes")
+    expect(flashes).to_contain_text(f"Welcome to Kudos, {name}")
+    user_menu = page.locator("header details.user-menu")
+    expect(user_menu.locator("summary")).to_have_text(name)
+
+    user_menu.locator("summary").click()
+    logout = user_menu.get_by_role("button", name="Log out")
+    expect(logout).to_be_visible()
+    logout.click()
+    expect(flashes).to_contain_text("You have been logged out.")
+    expect(page.locator("header details.user-menu")).to_have_count(0)
+    expect(page.locator("header").get_by_role("link", name="Log in")).to_be_visible()
+
+    page.goto(f"{live_server}/login")
+    expect(page).to_have_title("Log in · Kudos")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Remember me").check()
+    page.get_by_role("button", name="Log in").click()
+
+    expect(flashes).to_contain_text(f"Welcome back, {name}")
+    expect(user_menu.locator("summary")).to_have_text(name)
+    cookies = {cookie["name"] for cookie in page.context.cookies()}
+    assert "remember_token" in cookies, cookies
+
+    browser_log.assert_clean()
