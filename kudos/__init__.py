@@ -42,6 +42,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.admin)
     cli.init_app(app)
 
+    import gamify.cli
+    import gamify.models
+
+    app.cli.add_command(gamify.cli.points_group)
+
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1

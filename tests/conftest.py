@@ -71,7 +71,8 @@ def app(tmp_path, monkeypatch):
     yield app
     with app.app_context():
         db.session.remove()
-        reset_schema()
+        if TEST_DATABASE_URL:  # a SQLite file dies with tmp_path; PostgreSQL is shared
+            reset_schema()
         db.engine.dispose()
 
 

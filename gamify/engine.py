@@ -1,0 +1,352 @@
+"""The points engine: the one way any feature gives or takes points.
+
+Every change is a ledger row (PointEvent) written together with the user's total, day rollup
+and period rollups, in the caller's transaction. The engine never commits: the service that
+calls it does, so the vote and its points land together or not at all.
+
+Concurrency: the user's score row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+serialises writers once the caller's transaction has written) before caps and floors are read,
+and event_key is unique, so a retry or a concurrent duplicate can never pay twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gamify.models import PointDay, PointEvent, PointPeriod, PointRule, UserScore
+from kudos.extensions import db
+from kudos.models import utcnow
+
+log = logging.getLogger(__name__)
+
+DAILY_CAP = 200
+FLOOR = 1
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    points: int
+    capped: bool
+    label: str
+    daily_limit: int | None = None
+    version: int = 1
+
+
+# Stack Exchange compatible defaults (PRODUCT.md); admins add versions with set_rule.
+DEFAULT_RULES = {
+    rule.action: rule
+    for rule in (
+        Rule("question_upvoted", 10, True, "question upvoted"),
+        Rule("answer_upvoted", 10, True, "answer upvoted"),
+        Rule("answer_accepted", 15, False, "answer accepted"),
+        Rule("accepted_an_answer", 2, False, "accepted an answer"),
+        Rule("question_downvoted", -2, False, "question downvoted"),
+        Rule("answer_downvoted", -2, False, "answer downvoted"),
+        Rule("downvote_cast", -1, False, "downvoted an answer"),
+        Rule("suggestion_submitted", 2, True, "suggestion submitted", daily_limit=3),
+        Rule("suggestion_planned", 10, False, "suggestion planned"),
+        Rule("suggestion_completed", 25, False, "suggestion completed"),
+        Rule("survey_answered", 1, True, "survey or rating answered"),
+    )
+}
+
+
+class UnknownAction(ValueError):
+    pass
+
+
+def rule_for(action: str) -> Rule:
+    """Return the rule in force for an action: the newest admin version, else the default."""
+    default = DEFAULT_RULES.get(action)
+    if default is None:
+        raise UnknownAction(f"no points rule for action {action!r}")
+    row = db.session.scalar(
+        select(PointRule)
+        .where(PointRule.action == action)
+        .order_by(PointRule.version.desc())
+        .limit(1)
+    )
+    if row is None:
+        return default
+    return Rule(action, row.points, row.capped, default.label, row.daily_limit, row.version)
+
+
+def set_rule(
+    action: str,
+    points: int,
+    *,
+    capped: bool | None = None,
+    daily_limit: int | None = None,
+    actor_id: int | None = None,
+) -> Rule:
+    """Add a rule version that applies from now on (past ledger rows keep their values)."""
+    current = rule_for(action)
+    row = PointRule(
+        action=action,
+        version=current.version + 1,
+        points=points,
+        capped=current.capped if capped is None else capped,
+        daily_limit=current.daily_limit if daily_limit is None else daily_limit,
+        created_by_id=actor_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return rule_for(action)
+
+
+def period_starts(day: date) -> dict[str, date]:
+    """Return the first day of the UTC week (Monday), month, quarter and year holding day."""
+    return {
+        "week": day - timedelta(days=day.weekday()),
+        "month": day.replace(day=1),
+        "quarter": date(day.year, 3 * ((day.month - 1) // 3) + 1, 1),
+        "year": date(day.year, 1, 1),
+    }
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def _lock_score(user_id: int, at: datetime) -> UserScore:
+    """Make sure the user's score row exists and hold it for the rest of the transaction."""
+    db.session.execute(
+        _insert(UserScore)
+        .values(user_id=user_id, total=FLOOR, reached_at=at)
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    return db.session.scalars(
+        select(UserScore)
+        .where(UserScore.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _existing(key: str) -> PointEvent | None:
+    return db.session.scalar(select(PointEvent).where(PointEvent.event_key == key))
+
+
+def _apply_rollups(event: PointEvent, score: UserScore) -> None:
+    """Add a new ledger row to the user's total, day rollup and period rollups."""
+    at = event.created_at
+    if event.applied:
+        score.total += event.applied
+        score.reached_at = at
+    capped = event.applied if event.capped else 0
+    db.session.execute(
+        _insert(PointDay)
+        .values(
+            user_id=event.user_id,
+            day=event.day,
+            points=event.applied,
+            capped_points=capped,
+            last_at=at,
+        )
+        .on_conflict_do_update(
+            index_elements=["user_id", "day"],
+            set_={
+                "points": PointDay.points + event.applied,
+                "capped_points": PointDay.capped_points + capped,
+                "last_at": at,
+            },
+        )
+    )
+    if not event.applied:
+        return
+    for period, start in period_starts(event.day).items():
+        db.session.execute(
+            _insert(PointPeriod)
+            .values(
+                period=period,
+                start=start,
+                user_id=event.user_id,
+                points=event.applied,
+                reached_at=at,
+            )
+            .on_conflict_do_update(
+                index_elements=["period", "start", "user_id"],
+                set_={"points": PointPeriod.points + event.applied, "reached_at": at},
+            )
+        )
+
+
+def _capped_so_far(user_id: int, day: date) -> int:
+    return (
+        db.session.scalar(
+            select(PointDay.capped_points).where(PointDay.user_id == user_id, PointDay.day == day)
+        )
+        or 0
+    )
+
+
+def _paid_today(user_id: int, action: str, day: date) -> int:
+    """Count today's paying events of an action, net of the ones reversed."""
+    sign = case((PointEvent.applied > 0, 1), else_=-1)
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(sign), 0)).where(
+                PointEvent.user_id == user_id,
+                PointEvent.action == action,
+                PointEvent.day == day,
+                PointEvent.applied != 0,
+            )
+        )
+        or 0
+    )
+
+
+def record(
+    action: str,
+    user_id: int,
+    *,
+    key: str,
+    source_type: str,
+    source_id: int | None = None,
+    actor_id: int | None = None,
+    question_id: int | None = None,
+    points: int | None = None,
+    at: datetime | None = None,
+) -> PointEvent:
+    """Write one award (or penalty) to the ledger, once per key, with caps and the floor.
+
+    points overrides the rule's value (for actions whose amount is sent, such as external
+    events). Returns the existing row when key was already recorded.
+    """
+    existing = _existing(key)
+    if existing is not None:
+        return existing
+    rule = rule_for(action)
+    requested = rule.points if points is None else points
+    at = at or utcnow()
+    day = at.date()
+    score = _lock_score(user_id, at)
+    applied, note = requested, None
+    limit = rule.daily_limit
+    if requested > 0 and limit is not None and _paid_today(user_id, action, day) >= limit:
+        applied, note = 0, f"daily limit of {rule.daily_limit} reached"
+    if applied > 0 and rule.capped:
+        room = max(0, DAILY_CAP - _capped_so_far(user_id, day))
+        if applied > room:
+            applied = room
+            note = (
+                f"daily cap of {DAILY_CAP} reached"
+                if room == 0
+                else f"daily cap of {DAILY_CAP}: {room} of {requested} paid"
+            )
+    if requested < 0:
+        applied, note = _floored(requested, score, note)
+    event = PointEvent(
+        user_id=user_id,
+        action=action,
+        rule_version=rule.version,
+        requested=requested,
+        applied=applied,
+        capped=rule.capped,
+        day=day,
+        created_at=at,
+        source_type=source_type,
+        source_id=source_id,
+        question_id=question_id,
+        actor_id=actor_id,
+        event_key=key,
+        note=note,
+    )
+    db.session.add(event)
+    db.session.flush()
+    _apply_rollups(event, score)
+    return event
+
+
+def _floored(requested: int, score: UserScore, note: str | None) -> tuple[int, str | None]:
+    applied = max(requested, FLOOR - score.total)
+    if applied != requested:
+        note = f"total cannot go below {FLOOR}"
+    return applied, note
+
+
+def reverse(
+    key: str, *, reason: str, actor_id: int | None = None, at: datetime | None = None
+) -> PointEvent | None:
+    """Undo the award recorded under key with a row of minus what it applied.
+
+    Returns None when nothing was recorded under key; returns the existing reversal when it
+    was already undone. A reversal that would take the total below the floor is limited by it.
+    """
+    original = _existing(key)
+    if original is None:
+        return None
+    undo_key = f"undo:{original.id}"
+    existing = _existing(undo_key)
+    if existing is not None:
+        return existing
+    at = at or utcnow()
+    score = _lock_score(original.user_id, at)
+    requested = -original.applied
+    applied, note = requested, reason
+    if requested < 0:
+        applied, floor_note = _floored(requested, score, None)
+        if floor_note:
+            note = f"{reason}; {floor_note}"
+    event = PointEvent(
+        user_id=original.user_id,
+        action=original.action,
+        rule_version=original.rule_version,
+        requested=requested,
+        applied=applied,
+        capped=original.capped,
+        day=at.date(),
+        created_at=at,
+        source_type=original.source_type,
+        source_id=original.source_id,
+        question_id=original.question_id,
+        actor_id=actor_id,
+        event_key=undo_key,
+        reverses_id=original.id,
+        note=note,
+    )
+    db.session.add(event)
+    db.session.flush()
+    _apply_rollups(event, score)
+    return event
+
+
+def _reverse_standing(condition, reason: str, actor_id: int | None) -> list[PointEvent]:
+    undone = select(PointEvent.reverses_id).where(PointEvent.reverses_id.is_not(None))
+    standing = db.session.scalars(
+        select(PointEvent)
+        .where(condition, PointEvent.reverses_id.is_(None), PointEvent.id.not_in(undone))
+        .order_by(PointEvent.id)
+    ).all()
+    return [
+        event
+        for original in standing
+        if (event := reverse(original.event_key, reason=reason, actor_id=actor_id))
+    ]
+
+
+def reverse_source(
+    source_type: str, source_id: int, *, reason: str, actor_id: int | None = None
+) -> list[PointEvent]:
+    """Undo every award still standing that one source object earned (a deleted answer...)."""
+    condition = (PointEvent.source_type == source_type) & (PointEvent.source_id == source_id)
+    return _reverse_standing(condition, reason, actor_id)
+
+
+def reverse_question(
+    question_id: int, *, reason: str, actor_id: int | None = None
+) -> list[PointEvent]:
+    """Undo every award still standing on a question and its answers (a deleted question)."""
+    return _reverse_standing(PointEvent.question_id == question_id, reason, actor_id)
+
+
+def total(user_id: int) -> int:
+    """Return a user's points (1 for someone who has none yet)."""
+    return db.session.scalar(select(UserScore.total).where(UserScore.user_id == user_id)) or FLOOR
