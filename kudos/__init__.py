@@ -42,9 +42,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.admin)
     cli.init_app(app)
 
+    # Feature packages are imported here only, so that kudos itself depends on none.
     import gamify.cli
-    import gamify.models
+    import gamify.views
 
+    app.register_blueprint(gamify.views.bp)
     app.cli.add_command(gamify.cli.points_group)
 
     if app.config["PROXY_FIX_X_FOR"]:
