@@ -130,6 +130,14 @@ def _lock_score(user_id: int, at: datetime) -> UserScore:
     ).one()
 
 
+def lock_users(user_ids, at: datetime | None = None) -> None:
+    """Hold the score rows of several users, in id order, so that two transactions that
+    touch the same users (A votes on B while B votes on A) cannot deadlock."""
+    at = at or utcnow()
+    for user_id in sorted(set(user_ids)):
+        _lock_score(user_id, at)
+
+
 def _existing(key: str) -> PointEvent | None:
     return db.session.scalar(select(PointEvent).where(PointEvent.event_key == key))
 

@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build a configured Kudos app; touches no database and no network."""
-    from kudos import cli, config, errors, navigation, security
+    from kudos import cli, config, errors, markdown, navigation, security
     from kudos.database import resource_dir
     from kudos.extensions import csrf, db, login_manager, migrate
 
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app, login_manager)
     errors.init_app(app)
     navigation.init_app(app)
+    markdown.init_app(app)
 
     from kudos import views
 
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Feature packages are imported here only, so that kudos itself depends on none.
     import gamify.cli
+    import gamify.demo  # registers its demo step
     import gamify.views
 
     app.register_blueprint(gamify.views.bp)

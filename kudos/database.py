@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from functools import cache
+import logging
+import random
+import time
+from functools import cache, wraps
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from kudos.extensions import db
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -75,3 +81,36 @@ def migration_state() -> dict:
         "at_head": set(current) == set(heads),
         "behind": set(current) != set(heads) and set(current) <= known,
     }
+
+
+TRANSIENT_PG_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Tell whether a database error goes away when the transaction is simply tried again."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if code in TRANSIENT_PG_CODES:
+        return True
+    return "database is locked" in str(error.orig)
+
+
+def retry_transient(attempts: int = 4):
+    """Run a service again, from a clean session, when the database reports a deadlock."""
+
+    def decorator(service):
+        @wraps(service)
+        def wrapped(*args, **kwargs):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return service(*args, **kwargs)
+                except DBAPIError as error:
+                    db.session.rollback()
+                    if attempt == attempts or not is_transient(error):
+                        raise
+                    log.info("Retrying %s after %s", service.__name__, type(error.orig).__name__)
+                    time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
+            raise AssertionError("unreachable")
+
+        return wrapped
+
+    return decorator

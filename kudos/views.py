@@ -27,6 +27,7 @@ from kudos.forms import (
     RoleForm,
 )
 from kudos.models import Role
+from kudos.profile import sections
 from kudos.security import client_address, is_safe_next, role_required
 
 main = Blueprint("main", __name__)
@@ -162,7 +163,7 @@ def profile(user_id: int):
     user = services.get_user(user_id)
     if user is None or (user.is_suspended and not current_user.is_staff):
         abort(404)
-    return render_template("users/profile.html", user=user)
+    return render_template("users/profile.html", user=user, sections=sections(user))
 
 
 @admin.route("/", endpoint="index")

@@ -24,6 +24,21 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Built by hand-written DDL, not by the models (gamify/search.py and its migration): FTS5 on
+# SQLite (with its shadow tables post_fts_*), a tsvector table on PostgreSQL.
+HAND_BUILT_TABLE = "post_fts"
+
+
+def include_object(object, name, type_, reflected, compare_to):
+    """Keep autogenerate from proposing to drop the tables the models do not describe."""
+    return not (
+        type_ == "table"
+        and reflected
+        and compare_to is None
+        and (name == HAND_BUILT_TABLE or name.startswith(f"{HAND_BUILT_TABLE}_"))
+    )
+
+
 def run_migrations_offline():
     context.configure(
         url=str(target_db.engine.url),
@@ -31,6 +46,7 @@ def run_migrations_offline():
         literal_binds=True,
         render_as_batch=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -52,6 +68,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=target_db.metadata,
             render_item=render_item,
+            include_object=include_object,
             **conf_args,
         )
         with context.begin_transaction():

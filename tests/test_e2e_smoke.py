@@ -175,3 +175,70 @@ def test_sign_up_log_out_and_log_back_in(live_server, page, browser_log):
     assert "remember_token" in cookies, cookies
 
     browser_log.assert_clean()
+
+
+def sign_up(page, base: str, email: str, name: str, password: str) -> None:
+    page.goto(f"{base}/register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Repeat password").fill(password)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Welcome to Kudos, {name}")
+
+
+def test_ask_answer_upvote_accept_and_see_the_points(live_server, page, browser, browser_log):
+    title = "How do we reach the shared ingress from a new VPC?"
+    sign_up(page, live_server, "asker@example.com", "Asha Asker", "asker-password-1")
+    page.goto(f"{live_server}/questions/ask")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill("Our new VPC cannot resolve the **ingress** host name.")
+    page.get_by_label("Tags").fill("networking kubernetes")
+    page.get_by_role("button", name="Post your question").click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator(".prose strong")).to_have_text("ingress")
+    question_url = page.url
+
+    other = browser.new_context()
+    other.set_default_timeout(TIMEOUT_MS)
+    helper = other.new_page()
+    helper.on(
+        "console",
+        lambda msg: msg.type == "error" and browser_log.console_errors.append(msg.text),
+    )
+    try:
+        sign_up(helper, live_server, "helper@example.com", "Hugo Helper", "helper-password-1")
+        helper.goto(question_url)
+        helper.get_by_label("Your answer").fill("Attach the VPC to the transit gateway first.")
+        helper.get_by_role("button", name="Post your answer").click()
+        expect(helper.locator(".flashes")).to_contain_text("Your answer is posted.")
+        helper.goto(f"{live_server}/")
+        helper.locator("header details.user-menu summary").click()
+        helper.get_by_role("link", name="Profile").click()
+        helper_profile = helper.url
+    finally:
+        other.close()
+
+    page.goto(question_url)
+    answer = page.locator("article.post").nth(1)
+    answer.get_by_role("button", name="upvote").click()
+    expect(page.locator("article.post").nth(1).locator(".score")).to_have_text("1")
+    page.locator("article.post").nth(1).get_by_role("button", name="Accept this answer").click()
+    expect(page.locator(".flashes")).to_contain_text("Answer accepted.")
+    expect(page.locator("article.post.accepted")).to_have_count(1)
+
+    page.goto(helper_profile)
+    expect(page.locator(".points-total")).to_have_text("26")
+    expect(page.locator(".points-section")).to_contain_text("answer accepted")
+    page.locator("header details.user-menu summary").click()
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator(".points-total")).to_have_text("3")
+
+    page.goto(f"{live_server}/leaderboards?period=week")
+    rows = page.locator("table.lb-table tbody tr")
+    expect(rows.nth(0)).to_contain_text("Hugo Helper")
+    expect(rows.nth(0)).to_contain_text("25")
+    expect(rows.nth(1)).to_contain_text("Asha Asker")
+    expect(rows.nth(1)).to_contain_text("2")
+
+    browser_log.assert_clean()

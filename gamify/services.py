@@ -1,0 +1,674 @@
+"""Community Q&A use cases: ask, answer, comment, vote, accept, edit, delete, list, view.
+
+Each public function owns its transaction: it validates, writes the rows and their points
+through the engine, and commits, or raises QAError and leaves the database unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from gamify import engine, search
+from gamify.models import (
+    Answer,
+    Comment,
+    PointEvent,
+    Post,
+    PostRevision,
+    Question,
+    Tag,
+    Vote,
+    question_tag,
+)
+from kudos.database import retry_transient
+from kudos.extensions import db
+from kudos.models import User, utcnow
+
+log = logging.getLogger(__name__)
+
+TITLE_MIN, TITLE_MAX = 15, 150
+BODY_MIN, BODY_MAX = 10, 30_000
+ANSWER_MIN = 10
+COMMENT_MIN, COMMENT_MAX = 5, 600
+TAGS_MIN, TAGS_MAX = 1, 5
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.+#-]{0,34}$")
+VOTES_PER_DAY = 30
+SORTS = ("newest", "active", "unanswered")
+
+
+class QAError(Exception):
+    """A request the Q&A cannot carry out, with the reason for the user."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+class NotFound(QAError):
+    def __init__(self, message: str = "There is no such post."):
+        super().__init__(message, status=404)
+
+
+class Forbidden(QAError):
+    def __init__(self, message: str):
+        super().__init__(message, status=403)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def clean_title(raw: str) -> str:
+    title = " ".join((raw or "").split())
+    if len(title) < TITLE_MIN:
+        raise QAError(f"A title needs at least {TITLE_MIN} characters.", "title")
+    if len(title) > TITLE_MAX:
+        raise QAError(f"A title has at most {TITLE_MAX} characters.", "title")
+    return title
+
+
+def clean_body(raw: str, minimum: int = BODY_MIN, field_name: str = "body") -> str:
+    body = (raw or "").strip()
+    if len(body) < minimum:
+        raise QAError(f"The body needs at least {minimum} characters.", field_name)
+    if len(body) > BODY_MAX:
+        raise QAError(f"The body has at most {BODY_MAX} characters.", field_name)
+    return body
+
+
+def parse_tags(raw: str | list[str]) -> list[str]:
+    """Split tags typed as "aws, iam kubernetes" into a clean, ordered, distinct list."""
+    parts = raw if isinstance(raw, list) else re.split(r"[\s,]+", raw or "")
+    tags: list[str] = []
+    for part in parts:
+        name = part.strip().lower()
+        if name and name not in tags:
+            tags.append(name)
+    return tags
+
+
+def clean_tags(raw: str | list[str]) -> list[str]:
+    tags = parse_tags(raw)
+    if len(tags) < TAGS_MIN:
+        raise QAError("Add at least one tag.", "tags")
+    if len(tags) > TAGS_MAX:
+        raise QAError(f"Use at most {TAGS_MAX} tags; you gave {len(tags)}.", "tags")
+    bad = [tag for tag in tags if not TAG_PATTERN.match(tag)]
+    if bad:
+        raise QAError(
+            f"Tags use lower-case letters, digits and . + # - (up to 35 characters): "
+            f"{', '.join(bad)} is not valid.",
+            "tags",
+        )
+    return tags
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def get_post(post_id: int, *, allow_deleted: bool = False) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or (post.is_deleted and not allow_deleted):
+        raise NotFound()
+    return post
+
+
+def get_question(question_id: int, viewer: User | None = None) -> Question:
+    """Return a question; a deleted one only to its author and to staff."""
+    question = db.session.get(Question, question_id)
+    if question is None:
+        raise NotFound("There is no such question.")
+    if question.is_deleted and not _can_see_deleted(question, viewer):
+        raise NotFound("This question has been deleted.")
+    return question
+
+
+def _can_see_deleted(post: Post, viewer: User | None) -> bool:
+    return viewer is not None and (viewer.is_staff or viewer.id == post.author_id)
+
+
+def _tags_by_name(names: list[str]) -> list[Tag]:
+    existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _lock_post(post_id: int) -> Post | None:
+    """Take the post's row lock (PostgreSQL) or the write lock (SQLite), then read it fresh.
+
+    Writing first matters on SQLite: reads made before a transaction's first write see no
+    lock, so two requests could both act on the same old state.
+    """
+    db.session.execute(
+        update(Post).where(Post.id == post_id).values(last_activity_at=Post.last_activity_at)
+    )
+    return db.session.scalar(
+        select(Post).where(Post.id == post_id).execution_options(populate_existing=True)
+    )
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def ask(
+    author: User, title: str, body: str, tags: str | list[str], *, at: datetime | None = None
+) -> Question:
+    """Post a new question with its first revision."""
+    at = at or utcnow()
+    title, body, names = clean_title(title), clean_body(body), clean_tags(tags)
+    question = Question(
+        author_id=author.id,
+        title=title,
+        body=body,
+        created_at=at,
+        last_activity_at=at,
+        answer_count=0,
+        view_count=0,
+    )
+    question.tags = _tags_by_name(names)
+    db.session.add(question)
+    db.session.flush()
+    for tag in question.tags:
+        tag.question_count = (tag.question_count or 0) + 1
+    _add_revision(question, author, at, "asked")
+    search.index_question(question.id)
+    _commit()
+    log.info("User %s asked question %s", author.id, question.id)
+    return question
+
+
+def answer(author: User, question_id: int, body: str, *, at: datetime | None = None) -> Answer:
+    """Answer a question."""
+    at = at or utcnow()
+    question = get_question(question_id)
+    if question.is_deleted:
+        raise QAError("This question has been deleted; it takes no new answers.")
+    body = clean_body(body, ANSWER_MIN)
+    post = Answer(
+        author_id=author.id, parent_id=question.id, body=body, created_at=at, last_activity_at=at
+    )
+    db.session.add(post)
+    db.session.flush()
+    db.session.execute(
+        update(Question)
+        .where(Question.id == question.id)
+        .values(answer_count=Question.answer_count + 1, last_activity_at=at)
+    )
+    _add_revision(post, author, at, "answered")
+    search.index_question(question.id)
+    _commit()
+    return post
+
+
+def add_comment(author: User, post_id: int, body: str, *, at: datetime | None = None) -> Comment:
+    """Comment on a question or an answer."""
+    post = get_post(post_id)
+    text = " ".join((body or "").split())
+    if len(text) < COMMENT_MIN:
+        raise QAError(f"A comment needs at least {COMMENT_MIN} characters.", "body")
+    if len(text) > COMMENT_MAX:
+        raise QAError(f"A comment has at most {COMMENT_MAX} characters.", "body")
+    comment = Comment(post_id=post.id, author_id=author.id, body=text, created_at=at or utcnow())
+    db.session.add(comment)
+    _commit()
+    return comment
+
+
+def _add_revision(post: Post, editor: User, at: datetime, note: str) -> PostRevision:
+    number = (
+        db.session.scalar(
+            select(func.max(PostRevision.number)).where(PostRevision.post_id == post.id)
+        )
+        or 0
+    ) + 1
+    revision = PostRevision(
+        post_id=post.id,
+        number=number,
+        editor_id=editor.id,
+        title=post.title,
+        body=post.body,
+        tags=" ".join(tag.name for tag in post.tags) if isinstance(post, Question) else None,
+        comment=note,
+        created_at=at,
+    )
+    db.session.add(revision)
+    return revision
+
+
+def _question_id_of(post: Post) -> int:
+    return post.id if isinstance(post, Question) else post.parent_id
+
+
+def edit(
+    editor: User,
+    post_id: int,
+    *,
+    body: str,
+    title: str | None = None,
+    tags: str | list[str] | None = None,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> Post:
+    """Change a post and keep what it looked like as a new revision."""
+    at = at or utcnow()
+    post = get_post(post_id)
+    if editor.id != post.author_id and not editor.is_staff:
+        raise Forbidden("Only the author or a lead can edit this post.")
+    body = clean_body(body, BODY_MIN if isinstance(post, Question) else ANSWER_MIN)
+    if isinstance(post, Question):
+        post.title = clean_title(title if title is not None else post.title)
+        if tags is not None:
+            names = clean_tags(tags)
+            old = {tag.name for tag in post.tags}
+            post.tags = _tags_by_name(names)
+            db.session.flush()
+            for tag in post.tags:
+                if tag.name not in old:
+                    tag.question_count = (tag.question_count or 0) + 1
+            _decrement_tags(old - set(names))
+    post.body = body
+    post.edited_at = at
+    note = " ".join((comment or "").split())[:200] or "edited"
+    _add_revision(post, editor, at, note)
+    question_id = _question_id_of(post)
+    db.session.execute(update(Post).where(Post.id == question_id).values(last_activity_at=at))
+    search.index_question(question_id)
+    _commit()
+    return post
+
+
+def _decrement_tags(names: set[str]) -> None:
+    if names:
+        db.session.execute(
+            update(Tag)
+            .where(Tag.name.in_(names))
+            .values(question_count=case((Tag.question_count > 0, Tag.question_count - 1), else_=0))
+        )
+
+
+@retry_transient()
+def delete(actor: User, post_id: int, *, at: datetime | None = None) -> Post:
+    """Soft-delete a post (author or lead) and take back every point it earned."""
+    at = at or utcnow()
+    post = get_post(post_id)
+    if actor.id != post.author_id and not actor.is_staff:
+        raise Forbidden("Only the author or a lead can delete this post.")
+    post.deleted_at = at
+    post.deleted_by_id = actor.id
+    reason = "post deleted"
+    if isinstance(post, Question):
+        engine.reverse_question(post.id, reason=reason, actor_id=actor.id)
+        _decrement_tags({tag.name for tag in post.tags})
+        search.unindex_question(post.id)
+    else:
+        engine.reverse_source("post", post.id, reason=reason, actor_id=actor.id)
+        values = {"answer_count": Question.answer_count - 1}
+        question = db.session.get(Question, post.parent_id)
+        if question.accepted_answer_id == post.id:
+            values["accepted_answer_id"] = None
+        db.session.execute(update(Question).where(Question.id == post.parent_id).values(**values))
+        search.index_question(post.parent_id)
+    _commit()
+    log.info("User %s deleted post %s", actor.id, post.id)
+    return post
+
+
+# ---------------------------------------------------------------------------------------------
+# Votes
+
+
+@dataclass(frozen=True)
+class VoteState:
+    post_id: int
+    score: int
+    my_vote: int  # -1, 0 or 1
+
+
+VOTE_ACTIONS = {
+    ("question", 1): "question_upvoted",
+    ("answer", 1): "answer_upvoted",
+    ("question", -1): "question_downvoted",
+    ("answer", -1): "answer_downvoted",
+}
+
+
+def _votes_today(voter_id: int, at: datetime) -> int:
+    start = datetime(at.year, at.month, at.day, tzinfo=at.tzinfo)
+    return (
+        db.session.scalar(
+            select(func.count(Vote.id)).where(
+                Vote.voter_id == voter_id, Vote.created_at >= start, Vote.created_at <= at
+            )
+        )
+        or 0
+    )
+
+
+def _wait_message(at: datetime) -> str:
+    tomorrow = datetime(at.year, at.month, at.day, tzinfo=at.tzinfo) + timedelta(days=1)
+    minutes = int((tomorrow - at).total_seconds() // 60) + 1
+    hours, minutes = divmod(minutes, 60)
+    wait = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return (
+        f"You have cast your {VOTES_PER_DAY} votes for today. "
+        f"Voting opens again at 00:00 UTC, in {wait}."
+    )
+
+
+def _active_vote(post_id: int, voter_id: int) -> Vote | None:
+    return db.session.scalar(
+        select(Vote)
+        .where(Vote.post_id == post_id, Vote.voter_id == voter_id, Vote.retracted_at.is_(None))
+        .execution_options(populate_existing=True)
+    )
+
+
+def _retract(vote: Vote, post: Post, at: datetime, reason: str) -> None:
+    vote.retracted_at = at
+    db.session.execute(update(Post).where(Post.id == post.id).values(score=Post.score - vote.value))
+    engine.reverse(f"vote:{vote.id}", reason=reason, at=at)
+    engine.reverse(f"vote:{vote.id}:cost", reason=reason, at=at)
+
+
+@retry_transient()
+def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -> VoteState:
+    """Cast, change (value +1/-1) or withdraw (value 0) a member's vote on a post."""
+    at = at or utcnow()
+    if value not in (-1, 0, 1):
+        raise QAError("A vote is up, down or none.")
+    post = db.session.get(Post, post_id)
+    if post is None:
+        raise NotFound("There is no such post to vote on.")
+    if post.author_id == voter.id:
+        raise QAError("You cannot vote on your own post.", status=403)
+    if value != 0 and _votes_today(voter.id, at) >= VOTES_PER_DAY:
+        raise QAError(_wait_message(at), status=429)
+    try:
+        post = _lock_post(post_id)
+        if post.is_deleted:
+            raise QAError("This post has been deleted; it takes no votes.", status=409)
+        current = _active_vote(post.id, voter.id)
+        if current is not None and current.value == value:
+            db.session.rollback()
+            return VoteState(post.id, post.score, value)
+        engine.lock_users([post.author_id, voter.id], at)
+        if current is not None:
+            _retract(current, post, at, "vote withdrawn" if value == 0 else "vote changed")
+        if value != 0:
+            new = Vote(post_id=post.id, voter_id=voter.id, value=value, created_at=at)
+            db.session.add(new)
+            db.session.flush()
+            db.session.execute(
+                update(Post).where(Post.id == post.id).values(score=Post.score + value)
+            )
+            question_id = _question_id_of(post)
+            common = {"source_type": "post", "source_id": post.id, "question_id": question_id}
+            engine.record(
+                VOTE_ACTIONS[(post.kind, value)],
+                post.author_id,
+                key=f"vote:{new.id}",
+                actor_id=voter.id,
+                at=at,
+                **common,
+            )
+            if value == -1 and post.kind == "answer":
+                engine.record("downvote_cast", voter.id, key=f"vote:{new.id}:cost", at=at, **common)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request cast the same vote first; the unique keys kept it single.
+        db.session.rollback()
+    except QAError:
+        db.session.rollback()
+        raise
+    post = db.session.get(Post, post_id, populate_existing=True)
+    mine = _active_vote(post.id, voter.id)
+    return VoteState(post.id, post.score, mine.value if mine else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accepting
+
+
+def _accept_generation(answer_id: int) -> int:
+    """Count earlier accepts of this answer, so that accepting again is a new event."""
+    return (
+        db.session.scalar(
+            select(func.count(PointEvent.id)).where(
+                PointEvent.event_key.like(f"accept:{answer_id}:%:answerer")
+            )
+        )
+        or 0
+    )
+
+
+def _undo_accept(question: Question, at: datetime, actor_id: int) -> None:
+    answer_id = question.accepted_answer_id
+    if answer_id is None:
+        return
+    generation = _accept_generation(answer_id) - 1
+    for role in ("answerer", "asker"):
+        engine.reverse(
+            f"accept:{answer_id}:{generation}:{role}",
+            reason="accept withdrawn",
+            actor_id=actor_id,
+            at=at,
+        )
+    question.accepted_answer_id = None
+
+
+@retry_transient()
+def accept(actor: User, answer_id: int, *, at: datetime | None = None) -> Question:
+    """Mark an answer as the accepted one (the asker or a lead); it replaces any earlier one."""
+    at = at or utcnow()
+    post = db.session.get(Answer, answer_id)
+    if post is None or post.is_deleted:
+        raise NotFound("There is no such answer.")
+    question = db.session.get(Question, post.parent_id)
+    if question.is_deleted:
+        raise QAError("This question has been deleted.")
+    if actor.id != question.author_id and not actor.is_staff:
+        raise Forbidden("Only the person who asked, or a lead, can accept an answer.")
+    try:
+        question = _lock_post(question.id)
+        if question.accepted_answer_id == post.id:
+            db.session.rollback()
+            return question
+        users = [post.author_id, question.author_id]
+        if question.accepted_answer_id is not None:
+            users.append(db.session.get(Answer, question.accepted_answer_id).author_id)
+        engine.lock_users(users, at)
+        _undo_accept(question, at, actor.id)
+        question.accepted_answer_id = post.id
+        question.last_activity_at = at
+        db.session.flush()
+        if post.author_id != question.author_id:
+            generation = _accept_generation(post.id)
+            common = {"source_type": "post", "source_id": post.id, "question_id": question.id}
+            engine.record(
+                "answer_accepted",
+                post.author_id,
+                key=f"accept:{post.id}:{generation}:answerer",
+                actor_id=actor.id,
+                at=at,
+                **common,
+            )
+            engine.record(
+                "accepted_an_answer",
+                question.author_id,
+                key=f"accept:{post.id}:{generation}:asker",
+                actor_id=actor.id,
+                at=at,
+                **common,
+            )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+    return db.session.get(Question, question.id)
+
+
+@retry_transient()
+def unaccept(actor: User, question_id: int, *, at: datetime | None = None) -> Question:
+    """Withdraw the accepted answer of a question."""
+    at = at or utcnow()
+    question = get_question(question_id)
+    if actor.id != question.author_id and not actor.is_staff:
+        raise Forbidden("Only the person who asked, or a lead, can change the accepted answer.")
+    question = _lock_post(question.id)
+    if question.accepted_answer_id is not None:
+        answerer = db.session.get(Answer, question.accepted_answer_id).author_id
+        engine.lock_users([answerer, question.author_id], at)
+    _undo_accept(question, at, actor.id)
+    _commit()
+    return question
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def list_questions(sort: str, page: int, per_page: int, tag: str | None = None):
+    """Page through live questions: newest, recently active, or unanswered; maybe by tag."""
+    if sort not in SORTS:
+        raise QAError(f"Sort by {', '.join(SORTS)}.")
+    statement = (
+        select(Question)
+        .where(Question.deleted_at.is_(None))
+        .options(selectinload(Question.tags), selectinload(Question.author))
+    )
+    if tag is not None:
+        statement = statement.where(
+            Question.id.in_(
+                select(question_tag.c.question_id)
+                .join(Tag, Tag.id == question_tag.c.tag_id)
+                .where(Tag.name == tag)
+            )
+        )
+    if sort == "unanswered":
+        statement = statement.where(Question.answer_count == 0)
+    order = Question.last_activity_at if sort == "active" else Question.created_at
+    statement = statement.order_by(order.desc(), Question.id.desc())
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def get_tag(name: str) -> Tag:
+    tag = db.session.scalar(select(Tag).where(Tag.name == name.lower()))
+    if tag is None:
+        raise NotFound("There is no such tag.")
+    return tag
+
+
+def popular_tags(limit: int = 30) -> list[Tag]:
+    return list(
+        db.session.scalars(
+            select(Tag)
+            .where(Tag.question_count > 0)
+            .order_by(Tag.question_count.desc(), Tag.name)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class QuestionPage:
+    question: Question
+    answers: list[Answer]
+    comments: dict[int, list[Comment]] = field(default_factory=dict)
+    my_votes: dict[int, int] = field(default_factory=dict)
+
+
+def question_page(question_id: int, viewer: User | None) -> QuestionPage:
+    """Load everything the question page shows in a fixed number of queries."""
+    question = db.session.scalar(
+        select(Question)
+        .where(Question.id == question_id)
+        .options(selectinload(Question.tags), selectinload(Question.author))
+    )
+    if question is None or (question.is_deleted and not _can_see_deleted(question, viewer)):
+        raise NotFound("There is no such question.")
+    answers_query = (
+        select(Answer)
+        .where(Answer.parent_id == question.id)
+        .options(selectinload(Answer.author))
+        .order_by(
+            (Answer.id == (question.accepted_answer_id or 0)).desc(),
+            Answer.score.desc(),
+            Answer.created_at,
+        )
+    )
+    if not (viewer and viewer.is_staff):
+        answers_query = answers_query.where(
+            or_(
+                Answer.deleted_at.is_(None),
+                Answer.author_id == (viewer.id if viewer else -1),
+            )
+        )
+    answers = list(db.session.scalars(answers_query))
+    post_ids = [question.id, *(a.id for a in answers)]
+    page = QuestionPage(question, answers, {post_id: [] for post_id in post_ids})
+    for comment in db.session.scalars(
+        select(Comment)
+        .where(Comment.post_id.in_(post_ids), Comment.deleted_at.is_(None))
+        .options(selectinload(Comment.author))
+        .order_by(Comment.created_at, Comment.id)
+    ):
+        page.comments[comment.post_id].append(comment)
+    if viewer is not None:
+        page.my_votes = dict(
+            db.session.execute(
+                select(Vote.post_id, Vote.value).where(
+                    Vote.voter_id == viewer.id,
+                    Vote.post_id.in_(post_ids),
+                    Vote.retracted_at.is_(None),
+                )
+            ).all()
+        )
+    return page
+
+
+def count_view(question_id: int) -> bool:
+    """Add one view to a live question (the caller decides what counts as a new view)."""
+    result = db.session.execute(
+        update(Question)
+        .where(Question.id == question_id, Question.deleted_at.is_(None))
+        .values(view_count=Question.view_count + 1)
+    )
+    _commit()
+    return result.rowcount == 1
+
+
+def revisions(post_id: int, viewer: User | None) -> tuple[Post, list[PostRevision]]:
+    post = get_post(post_id, allow_deleted=True)
+    if post.is_deleted and not _can_see_deleted(post, viewer):
+        raise NotFound()
+    rows = db.session.scalars(
+        select(PostRevision)
+        .where(PostRevision.post_id == post.id)
+        .options(selectinload(PostRevision.editor))
+        .order_by(PostRevision.number.desc())
+    )
+    return post, list(rows)
