@@ -251,22 +251,29 @@ def record(
             )
     if requested < 0:
         applied, note = _floored(requested, score, note)
-    event = PointEvent(
-        user_id=user_id,
-        action=action,
-        rule_version=rule.version,
-        requested=requested,
-        applied=applied,
-        capped=rule.capped,
-        day=day,
-        created_at=at,
-        source_type=source_type,
-        source_id=source_id,
-        question_id=question_id,
-        actor_id=actor_id,
-        event_key=key,
-        note=note,
+    return _append(
+        score,
+        PointEvent(
+            user_id=user_id,
+            action=action,
+            rule_version=rule.version,
+            requested=requested,
+            applied=applied,
+            capped=rule.capped,
+            day=day,
+            created_at=at,
+            source_type=source_type,
+            source_id=source_id,
+            question_id=question_id,
+            actor_id=actor_id,
+            event_key=key,
+            note=note,
+        ),
     )
+
+
+def _append(score: UserScore, event: PointEvent) -> PointEvent:
+    """Add a ledger row and carry it into the counters, in the same transaction."""
     db.session.add(event)
     db.session.flush()
     _apply_rollups(event, score)
@@ -303,27 +310,26 @@ def reverse(
         applied, floor_note = _floored(requested, score, None)
         if floor_note:
             note = f"{reason}; {floor_note}"
-    event = PointEvent(
-        user_id=original.user_id,
-        action=original.action,
-        rule_version=original.rule_version,
-        requested=requested,
-        applied=applied,
-        capped=original.capped,
-        day=at.date(),
-        created_at=at,
-        source_type=original.source_type,
-        source_id=original.source_id,
-        question_id=original.question_id,
-        actor_id=actor_id,
-        event_key=undo_key,
-        reverses_id=original.id,
-        note=note,
+    return _append(
+        score,
+        PointEvent(
+            user_id=original.user_id,
+            action=original.action,
+            rule_version=original.rule_version,
+            requested=requested,
+            applied=applied,
+            capped=original.capped,
+            day=at.date(),
+            created_at=at,
+            source_type=original.source_type,
+            source_id=original.source_id,
+            question_id=original.question_id,
+            actor_id=actor_id,
+            event_key=undo_key,
+            reverses_id=original.id,
+            note=note,
+        ),
     )
-    db.session.add(event)
-    db.session.flush()
-    _apply_rollups(event, score)
-    return event
 
 
 def _reverse_standing(condition, reason: str, actor_id: int | None) -> list[PointEvent]:

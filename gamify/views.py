@@ -19,7 +19,7 @@ from gamify import engine, leaderboards, search, services
 from gamify.forms import AnswerForm, AskForm, CommentForm, EditAnswerForm, EditForm, VoteForm
 from gamify.models import Question
 from kudos.extensions import login_manager
-from kudos.forms import ActionForm
+from kudos.forms import ActionForm, attach_error
 from kudos.models import User, utcnow
 from kudos.profile import register_section
 
@@ -50,43 +50,17 @@ def _fail(error: services.QAError, back: str):
     return redirect(back)
 
 
-def _field_error(form, error: services.QAError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-@bp.route("/questions")
-def questions():
+def _question_list(tag=None):
     sort = request.args.get("sort", "newest")
     if sort not in services.SORTS:
         abort(400, f"Questions can be sorted by {', '.join(services.SORTS)}.")
-    pagination = services.list_questions(sort, _page(), QUESTIONS_PER_PAGE)
-    return render_template(
-        "gamify/questions.html",
-        pagination=pagination,
-        sort=sort,
-        tag=None,
-        popular_tags=services.popular_tags(),
+    pagination = services.list_questions(
+        sort, _page(), QUESTIONS_PER_PAGE, tag=tag.name if tag else None
     )
-
-
-@bp.route("/tags/<name>")
-def tag(name: str):
-    sort = request.args.get("sort", "newest")
-    if sort not in services.SORTS:
-        abort(400, f"Questions can be sorted by {', '.join(services.SORTS)}.")
-    try:
-        tag = services.get_tag(name)
-    except services.QAError as error:
-        abort(404, error.message)
-    pagination = services.list_questions(sort, _page(), QUESTIONS_PER_PAGE, tag=tag.name)
     return render_template(
         "gamify/questions.html",
         pagination=pagination,
@@ -94,6 +68,20 @@ def tag(name: str):
         tag=tag,
         popular_tags=services.popular_tags(),
     )
+
+
+@bp.route("/questions")
+def questions():
+    return _question_list()
+
+
+@bp.route("/tags/<name>")
+def tag(name: str):
+    try:
+        tag = services.get_tag(name)
+    except services.QAError as error:
+        abort(404, error.message)
+    return _question_list(tag)
 
 
 @bp.route("/tags")
@@ -139,7 +127,7 @@ def ask():
         try:
             question = services.ask(_me(), form.title.data, form.body.data, form.tags.data)
         except services.QAError as error:
-            _field_error(form, error)
+            attach_error(form, error.message, error.field)
         else:
             flash("Your question is posted.", "success")
             return redirect(url_for("gamify.question", question_id=question.id))
@@ -190,7 +178,7 @@ def answer(question_id: int):
         except services.QAError as error:
             if error.status == 404:
                 abort(404, error.message)
-            _field_error(form, error)
+            attach_error(form, error.message, error.field)
         else:
             flash("Your answer is posted.", "success")
             return redirect(_post_url(post))
@@ -293,7 +281,7 @@ def edit(post_id: int):
                 comment=form.comment.data,
             )
         except services.QAError as error:
-            _field_error(form, error)
+            attach_error(form, error.message, error.field)
         else:
             flash("Your edit is saved.", "success")
             return redirect(_post_url(post))

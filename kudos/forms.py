@@ -24,6 +24,15 @@ PASSWORD_RULE = Length(
 )
 
 
+def attach_error(form: FlaskForm, message: str, field: str | None = None) -> None:
+    """Show a service's refusal on the field it concerns, or on the form as a whole."""
+    target = getattr(form, field, None) if field else None
+    if target is not None:
+        target.errors = [*target.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
 class RegisterForm(FlaskForm):
     email = EmailField(
         "Email",

@@ -25,6 +25,7 @@ from kudos.forms import (
     PasswordForm,
     RegisterForm,
     RoleForm,
+    attach_error,
 )
 from kudos.models import Role
 from kudos.profile import sections
@@ -39,15 +40,6 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 def _redirect_next(default: str = "main.index"):
     target = request.values.get("next")
     return redirect(target if is_safe_next(target) else url_for(default))
-
-
-def _form_error(form, error: services.AccountError) -> None:
-    """Attach a service's refusal to the field it concerns, or to the form as a whole."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _wait_phrase(seconds: int) -> str:
@@ -86,7 +78,7 @@ def register():
         try:
             user = services.register(form.email.data, form.display_name.data, form.password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            attach_error(form, error.message, error.field)
         else:
             login_user(user)
             flash(f"Welcome to Kudos, {user.display_name}!", "success")
@@ -111,7 +103,7 @@ def login():
                 retry_after=wait,
             ) from None
         except services.AccountError as error:
-            _form_error(form, error)
+            attach_error(form, error.message, error.field)
         else:
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.display_name}.", "success")
@@ -136,7 +128,7 @@ def account():
         try:
             services.change_display_name(me, name_form.display_name.data)
         except services.AccountError as error:
-            _form_error(name_form, error)
+            attach_error(name_form, error.message, error.field)
         else:
             flash("Your display name has been changed.", "success")
             return redirect(url_for("auth.account"))
@@ -148,7 +140,7 @@ def account():
                 password_form.new_password.data,
             )
         except services.AccountError as error:
-            _form_error(password_form, error)
+            attach_error(password_form, error.message, error.field)
         else:
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
             # The password change ended every session, this one included; start it again.
