@@ -353,8 +353,8 @@ def show_leaderboards():
         if show_hall
         else []
     )
-    if not any(top for _, _, top in hall):
-        hall = []
+    # Periods before the community started have nobody to honour.
+    hall = [entry for entry in hall if entry[2]]
     return render_template(
         "gamify/leaderboards.html",
         period=period,
