@@ -222,11 +222,13 @@ def record(
     question_id: int | None = None,
     points: int | None = None,
     at: datetime | None = None,
+    unpaid: str | None = None,
 ) -> PointEvent:
     """Write one award (or penalty) to the ledger, once per key, with caps and the floor.
 
     points overrides the rule's value (for actions whose amount is sent, such as external
-    events). Returns the existing row when key was already recorded.
+    events). unpaid records the event but pays nothing, with that reason (a vote from an
+    account below the voting threshold). Returns the existing row when key was recorded.
     """
     existing = _existing(key)
     if existing is not None:
@@ -251,6 +253,8 @@ def record(
             )
     if requested < 0:
         applied, note = _floored(requested, score, note)
+    if unpaid is not None:
+        applied, note = 0, unpaid
     return _append(
         score,
         PointEvent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -269,3 +270,56 @@ class PostRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     editor: Mapped[User] = relationship()
+
+
+# ---------------------------------------------------------------------------------------------
+# Badges
+
+TIERS = ("bronze", "silver", "gold")
+
+
+class Badge(db.Model):
+    """A badge definition: what it is called and which criterion, with which parameters."""
+
+    __tablename__ = "badge"
+    __table_args__ = (CheckConstraint("tier IN ('bronze', 'silver', 'gold')", name="tier_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    tier: Mapped[str] = mapped_column(String(6))
+    group: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(300))
+    criterion: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BadgeAward(db.Model):
+    """One badge given to one user for one source (a post, a tag, or "" for once-badges)."""
+
+    __tablename__ = "badge_award"
+    __table_args__ = (
+        UniqueConstraint("user_id", "badge_id", "source_key"),
+        Index("ix_badge_award_badge_id_awarded_at", "badge_id", "awarded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("badge.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    source_key: Mapped[str] = mapped_column(String(80), default="")
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Salt of the hashed recipient email in the Open Badges assertion.
+    salt: Mapped[str] = mapped_column(String(32))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(300))
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    badge: Mapped[Badge] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -287,3 +287,13 @@ def test_verify_finds_drift_and_recalc_repairs_it(user, make_user, runner):
     assert ledger.verify() == []
     assert total(user) == 31
     assert total(other) == 11
+
+
+def test_an_unpaid_event_is_recorded_with_its_reason(user):
+    event = engine.record(
+        "answer_upvoted", user, key="low", source_type="test", at=NOON, unpaid="voter below 15"
+    )
+    db.session.commit()
+    assert (event.requested, event.applied, event.note) == (10, 0, "voter below 15")
+    assert total(user) == 1
+    assert undo("low").applied == 0
