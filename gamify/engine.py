@@ -12,6 +12,7 @@ and event_key is unique, so a retry or a concurrent duplicate can never pay twic
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -292,12 +293,19 @@ def _floored(requested: int, score: UserScore, note: str | None) -> tuple[int, s
 
 
 def reverse(
-    key: str, *, reason: str, actor_id: int | None = None, at: datetime | None = None
+    key: str,
+    *,
+    reason: str,
+    actor_id: int | None = None,
+    at: datetime | None = None,
+    day: date | None = None,
 ) -> PointEvent | None:
     """Undo the award recorded under key with a row of minus what it applied.
 
     Returns None when nothing was recorded under key; returns the existing reversal when it
     was already undone. A reversal that would take the total below the floor is limited by it.
+    The reversal counts on the UTC day of at, or on day when given: a correction passes the
+    award's own day, so that it frees that day's cap (see reapply_cap) and not today's.
     """
     original = _existing(key)
     if original is None:
@@ -323,7 +331,7 @@ def reverse(
             requested=requested,
             applied=applied,
             capped=original.capped,
-            day=at.date(),
+            day=day or at.date(),
             created_at=at,
             source_type=original.source_type,
             source_id=original.source_id,
@@ -334,6 +342,107 @@ def reverse(
             note=note,
         ),
     )
+
+
+RECAP_NOTE = "daily cap recomputed"
+_CUT_BY_CAP = "daily cap of "  # how record() notes a gain that the cap cut
+
+
+def _recap_of(event: PointEvent) -> int | None:
+    """Return the id of the award that a "daily cap recomputed" row pays more of."""
+    if not event.event_key.startswith("recap:"):
+        return None
+    return int(event.event_key.split(":")[1])
+
+
+def _top_up(
+    score: UserScore, award: PointEvent, amount: int, number: int, at: datetime
+) -> PointEvent:
+    """Pay more of a gain that the cap cut, on the gain's own day."""
+    return _append(
+        score,
+        PointEvent(
+            user_id=award.user_id,
+            action=award.action,
+            rule_version=award.rule_version,
+            requested=amount,
+            applied=amount,
+            capped=True,
+            day=award.day,
+            created_at=at,
+            source_type=award.source_type,
+            source_id=award.source_id,
+            question_id=award.question_id,
+            actor_id=award.actor_id,
+            event_key=f"recap:{award.id}:{number}",
+            note=RECAP_NOTE,
+        ),
+    )
+
+
+def reapply_cap(user_id: int, day: date, *, at: datetime | None = None) -> list[PointEvent]:
+    """Pay a day's cut gains what the daily cap allows now that some awards were undone.
+
+    Walks the user's capped rows of that UTC day in id order, as record() met them, except
+    that an award undone on that same day counts together with its undo, at the award's
+    place, as if it had never paid. A gain the cap cut that still stands gets a row on that
+    day for the part that now fits, both at its place and in the day's total (gains paid
+    after it are never taken back, so the day stays within the cap); a re-payment whose
+    award was undone since is taken back, on that day too. Other rows count as they are.
+    Returns the rows written; run again, it writes none. The caller commits.
+    """
+    at = at or utcnow()
+    score = _lock_score(user_id, at)
+    of_day = (PointEvent.user_id == user_id) & (PointEvent.day == day) & PointEvent.capped
+    rows = db.session.scalars(select(PointEvent).where(of_day).order_by(PointEvent.id)).all()
+    day_ids = {row.id for row in rows}
+    undo_of = {
+        row.reverses_id: row
+        for row in db.session.scalars(
+            select(PointEvent).where(
+                PointEvent.user_id == user_id,
+                PointEvent.reverses_id.in_(select(PointEvent.id).where(of_day)),
+            )
+        )
+    }
+    recaps: dict[int, list[PointEvent]] = defaultdict(list)
+    for row in rows:
+        if (award_id := _recap_of(row)) is not None:
+            recaps[award_id].append(row)
+
+    def on_day(event: PointEvent) -> int:
+        undo = undo_of.get(event.id)
+        return event.applied + (undo.applied if undo is not None and undo.day == day else 0)
+
+    written: list[PointEvent] = []
+    running = 0
+    slack = DAILY_CAP - sum(row.applied for row in rows)
+    for row in rows:
+        if row.reverses_id is not None or _recap_of(row) is not None:
+            if row.reverses_id is not None and row.reverses_id not in day_ids:
+                running += row.applied  # undoes an award of another day: counts here
+            continue
+        undo = undo_of.get(row.id)
+        if undo is not None:
+            reason = (undo.note or "award undone").split(";")[0]
+            for recap in recaps[row.id]:
+                if recap.id not in undo_of:
+                    taken = reverse(recap.event_key, reason=reason, at=at, day=day)
+                    undo_of[recap.id] = taken
+                    written.append(taken)
+                    slack -= taken.applied
+        paid = on_day(row) + sum(on_day(recap) for recap in recaps[row.id])
+        cut = row.requested > 0 and (row.note or "").startswith(_CUT_BY_CAP)
+        if undo is None and cut:
+            fits = min(row.requested, DAILY_CAP - running, paid + slack)
+            if fits > paid:
+                recap = _top_up(score, row, fits - paid, len(recaps[row.id]) + 1, at)
+                recaps[row.id].append(recap)
+                written.append(recap)
+                slack -= recap.applied
+                paid = fits
+        running += paid
+    return written
 
 
 def _reverse_standing(condition, reason: str, actor_id: int | None) -> list[PointEvent]:

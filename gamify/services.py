@@ -15,7 +15,7 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from gamify import engine, search
+from gamify import badges, engine, privileges, search
 from gamify.models import (
     Answer,
     Comment,
@@ -30,6 +30,7 @@ from gamify.models import (
 from kudos.database import retry_transient
 from kudos.extensions import db
 from kudos.models import User, utcnow
+from kudos.notifications import notify
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,12 @@ def _can_see_deleted(post: Post, viewer: User | None) -> bool:
     return viewer is not None and (viewer.is_staff or viewer.id == post.author_id)
 
 
-def _tags_by_name(names: list[str]) -> list[Tag]:
+def _tags_by_name(names: list[str], creator: User) -> list[Tag]:
     existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    new = [name for name in names if name not in existing]
+    if new:
+        what = f"the new tag{'s' if len(new) > 1 else ''} {', '.join(new)}"
+        privileges.require(creator, "create_tags", field="tags", action=f"Creating {what}")
     tags = []
     for name in names:
         tag = existing.get(name)
@@ -190,13 +195,14 @@ def ask(
         answer_count=0,
         view_count=0,
     )
-    question.tags = _tags_by_name(names)
+    question.tags = _tags_by_name(names, author)
     db.session.add(question)
     db.session.flush()
     for tag in question.tags:
         tag.question_count = (tag.question_count or 0) + 1
     _add_revision(question, author, at, "asked")
     search.index_question(question.id)
+    badges.on_event("question", question_id=question.id, at=at)
     _commit()
     log.info("User %s asked question %s", author.id, question.id)
     return question
@@ -220,7 +226,17 @@ def answer(author: User, question_id: int, body: str, *, at: datetime | None = N
         .values(answer_count=Question.answer_count + 1, last_activity_at=at)
     )
     _add_revision(post, author, at, "answered")
+    if question.author_id != author.id:
+        notify(
+            question.author_id,
+            "answer",
+            f"{author.display_name} answered your question: {question.title}",
+            link=f"/questions/{question.id}#post-{post.id}",
+            key=f"answer:{post.id}",
+            at=at,
+        )
     search.index_question(question.id)
+    badges.on_event("answer", answer_id=post.id, at=at)
     _commit()
     return post
 
@@ -233,6 +249,11 @@ def add_comment(author: User, post_id: int, body: str, *, at: datetime | None = 
         raise QAError(f"A comment needs at least {COMMENT_MIN} characters.", "body")
     if len(text) > COMMENT_MAX:
         raise QAError(f"A comment has at most {COMMENT_MAX} characters.", "body")
+    # As on Stack Exchange, anyone may comment on their own post and on answers to their question.
+    if author.id != post.author_id and not (
+        isinstance(post, Answer) and db.session.get(Question, post.parent_id).author_id == author.id
+    ):
+        privileges.require(author, "comment", field="body")
     comment = Comment(post_id=post.id, author_id=author.id, body=text, created_at=at or utcnow())
     db.session.add(comment)
     _commit()
@@ -277,15 +298,18 @@ def edit(
     """Change a post and keep what it looked like as a new revision."""
     at = at or utcnow()
     post = get_post(post_id)
-    if editor.id != post.author_id and not editor.is_staff:
-        raise Forbidden("Only the author or a lead can edit this post.")
+    if editor.id != post.author_id:
+        privileges.require(editor, "edit_others")
     body = clean_body(body, BODY_MIN if isinstance(post, Question) else ANSWER_MIN)
     if isinstance(post, Question):
-        post.title = clean_title(title if title is not None else post.title)
-        if tags is not None:
-            names = clean_tags(tags)
+        new_title = clean_title(title if title is not None else post.title)
+        # Everything is checked before the post changes, so a refusal leaves it as it was.
+        new_tags = _tags_by_name(clean_tags(tags), editor) if tags is not None else None
+        post.title = new_title
+        if new_tags is not None:
+            names = [tag.name for tag in new_tags]
             old = {tag.name for tag in post.tags}
-            post.tags = _tags_by_name(names)
+            post.tags = new_tags
             db.session.flush()
             for tag in post.tags:
                 if tag.name not in old:
@@ -406,6 +430,8 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
         raise NotFound("There is no such post to vote on.")
     if post.author_id == voter.id:
         raise QAError("You cannot vote on your own post.", status=403)
+    if value != 0:
+        privileges.require(voter, "upvote" if value == 1 else "downvote")
     if value != 0 and _votes_today(voter.id, at) >= VOTES_PER_DAY:
         raise QAError(_wait_message(at), status=429)
     try:
@@ -417,6 +443,7 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
             db.session.rollback()
             return VoteState(post.id, post.score, value)
         engine.lock_users([post.author_id, voter.id], at)
+        unpaid = privileges.unpaid_vote_reason(voter)
         if current is not None:
             _retract(current, post, at, "vote withdrawn" if value == 0 else "vote changed")
         if value != 0:
@@ -434,10 +461,19 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
                 key=f"vote:{new.id}",
                 actor_id=voter.id,
                 at=at,
+                unpaid=unpaid,
                 **common,
             )
             if value == -1 and post.kind == "answer":
-                engine.record("downvote_cast", voter.id, key=f"vote:{new.id}:cost", at=at, **common)
+                engine.record(
+                    "downvote_cast",
+                    voter.id,
+                    key=f"vote:{new.id}:cost",
+                    at=at,
+                    unpaid=unpaid,
+                    **common,
+                )
+        badges.on_event("vote", post_id=post.id, voter_id=voter.id, at=at)
         db.session.commit()
     except IntegrityError:
         # A concurrent request cast the same vote first; the unique keys kept it single.
@@ -525,6 +561,16 @@ def accept(actor: User, answer_id: int, *, at: datetime | None = None) -> Questi
                 at=at,
                 **common,
             )
+            if actor.id != post.author_id:
+                notify(
+                    post.author_id,
+                    "accepted",
+                    f"Your answer was accepted: {question.title}",
+                    link=f"/questions/{question.id}#post-{post.id}",
+                    key=f"accepted:{post.id}:{generation}",
+                    at=at,
+                )
+        badges.on_event("accept", answer_id=post.id, at=at)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

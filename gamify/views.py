@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from gamify import engine, leaderboards, search, services
+from gamify import engine, leaderboards, privileges, search, services
 from gamify.forms import AnswerForm, AskForm, CommentForm, EditAnswerForm, EditForm, VoteForm
 from gamify.models import Question
 from kudos.extensions import login_manager
@@ -144,8 +144,9 @@ def _count_view(question_id: int) -> None:
 
 
 def _render_question(question_id: int, answer_form=None, status: int = 200):
+    viewer = _viewer()
     try:
-        page = services.question_page(question_id, _viewer())
+        page = services.question_page(question_id, viewer)
     except services.QAError as error:
         abort(404, error.message)
     return (
@@ -157,6 +158,7 @@ def _render_question(question_id: int, answer_form=None, status: int = 200):
             comment_form=CommentForm(),
             vote_form=VoteForm(),
             action_form=ActionForm(),
+            can_edit_others=bool(viewer) and privileges.allowed(viewer, "edit_others"),
         ),
         status,
     )
@@ -261,8 +263,11 @@ def edit(post_id: int):
     except services.QAError as error:
         abort(404, error.message)
     me = _me()
-    if me.id != post.author_id and not me.is_staff:
-        abort(403, "Only the author or a lead can edit this post.")
+    if me.id != post.author_id:
+        try:
+            privileges.require(me, "edit_others")
+        except services.QAError as error:
+            abort(403, error.message)
     is_question = isinstance(post, Question)
     if is_question:
         form = EditForm(

@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build a configured Kudos app; touches no database and no network."""
-    from kudos import cli, config, errors, markdown, navigation, security
+    from kudos import cli, config, errors, markdown, navigation, security, visits
     from kudos.database import resource_dir
     from kudos.extensions import csrf, db, login_manager, migrate
 
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     navigation.init_app(app)
     markdown.init_app(app)
+    visits.init_app(app)
 
     from kudos import views
 
@@ -44,12 +45,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     # Feature packages are imported here only, so that kudos itself depends on none.
+    import gamify.badge_views
+    import gamify.badges
     import gamify.cli
     import gamify.demo  # registers its demo step
     import gamify.views
 
     app.register_blueprint(gamify.views.bp)
+    app.register_blueprint(gamify.badge_views.bp)
     app.cli.add_command(gamify.cli.points_group)
+    app.cli.add_command(gamify.badge_views.badges_group)
+    visits.visit_recorded.connect(gamify.badges.on_visit_recorded)
 
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(

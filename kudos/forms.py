@@ -96,3 +96,10 @@ class RoleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs a CSRF token (log out, suspend, restore)."""
+
+
+class PresetForm(FlaskForm):
+    """The privilege preset an admin picks; the view fills in the choices the feature offers."""
+
+    # The setting service checks the value and says which presets exist.
+    preset = SelectField("Privilege preset", choices=[], validate_choice=False)

@@ -20,6 +20,7 @@ NAV_ITEMS = (
     NavItem("Suggestions", "/suggestions"),
     NavItem("Support", "/support"),
     NavItem("Leaderboards", "/leaderboards"),
+    NavItem("Badges", "/badges"),
     NavItem("Analytics", "/analytics", ("lead", "admin")),
     NavItem("Admin", "/admin/", ("admin",)),
 )

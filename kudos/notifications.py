@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -19,14 +21,16 @@ def notify(
     link: str | None = None,
     key: str | None = None,
     read: bool = False,
+    at: datetime | None = None,
 ) -> None:
     """Queue a notification in the caller's transaction; a repeated key is ignored.
 
-    read=True files it as already read (backfilled badges must not flood anyone).
+    read=True files it as already read (backfilled badges must not flood anyone); at dates it
+    (the time of the event, for events loaded with their own time such as demo data).
     """
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(Notification)
-    now = utcnow()
+    now = at or utcnow()
     statement = insert.values(
         user_id=user_id,
         kind=kind,
@@ -49,6 +53,15 @@ def unread_count(user_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def get_for(user_id: int, notification_id: int) -> Notification | None:
+    """Return one of the user's notifications (None for someone else's)."""
+    return db.session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id
+        )
     )
 
 

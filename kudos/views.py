@@ -1,6 +1,9 @@
-"""Core pages: home and health, sign-up and sign-in, account settings, profiles, admin."""
+"""Core pages: home and health, sign-up and sign-in, account settings, notifications,
+profiles, admin."""
 
 from __future__ import annotations
+
+import logging
 
 from flask import (
     Blueprint,
@@ -14,15 +17,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
-from kudos import services
+from kudos import notifications, services, settings
 from kudos.database import migration_state
 from kudos.forms import (
     ActionForm,
     DisplayNameForm,
     LoginForm,
     PasswordForm,
+    PresetForm,
     RegisterForm,
     RoleForm,
     attach_error,
@@ -30,6 +35,8 @@ from kudos.forms import (
 from kudos.models import Role
 from kudos.profile import sections
 from kudos.security import client_address, is_safe_next, role_required
+
+log = logging.getLogger(__name__)
 
 main = Blueprint("main", __name__)
 auth = Blueprint("auth", __name__)
@@ -67,6 +74,54 @@ def healthz():
         },
     }
     return jsonify(body), 200 if healthy else 503
+
+
+@main.app_context_processor
+def unread_notifications():
+    """Give every page the signed-in user's unread count for the bell (one COUNT query)."""
+    if not current_user.is_authenticated:
+        return {}
+    try:
+        return {"unread_notifications": notifications.unread_count(current_user.id)}
+    except SQLAlchemyError:
+        # A page (an error page, say) must still render when the count cannot be read.
+        log.exception("Could not count the unread notifications of user %s", current_user.id)
+        return {}
+
+
+@main.route("/notifications")
+@login_required
+def notification_list():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    pagination = notifications.page_for(current_user.id, page)
+    return render_template(
+        "notifications/index.html",
+        pagination=pagination,
+        safe_links={n.id for n in pagination.items if is_safe_next(n.link)},
+    )
+
+
+@main.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read_notification(notification_id: int):
+    notification = notifications.get_for(current_user.id, notification_id)
+    if notification is None:
+        abort(404, "There is no such notification.")
+    link = notification.link
+    notifications.mark_read(current_user.id, notification_id)
+    return redirect(link if is_safe_next(link) else url_for("main.notification_list"))
+
+
+@main.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all_notifications():
+    changed = notifications.mark_read(current_user.id)
+    if changed:
+        flash(
+            f"{changed} notification{'s' if changed != 1 else ''} marked as read.",
+            "success",
+        )
+    return redirect(url_for("main.notification_list"))
 
 
 @auth.route("/register", methods=["GET", "POST"])
@@ -164,13 +219,38 @@ def user_list():
     query = request.args.get("q", "").strip()
     page = request.args.get("page", 1, type=int)
     pagination = services.search_users(query, page, current_app.config["USERS_PER_PAGE"])
+    # The privilege preset is offered once a feature (gamify) has declared it.
+    preset_choice = settings.registered(settings.PRIVILEGE_PRESET)
+    preset_form = None
+    if preset_choice is not None:
+        preset_form = PresetForm(preset=settings.current(preset_choice.key))
+        preset_form.preset.choices = [(name, name.capitalize()) for name in preset_choice.options]
     return render_template(
         "admin/index.html",
         pagination=pagination,
         query=query,
         role_form=RoleForm(),
         action_form=ActionForm(),
+        privileges=preset_choice,
+        preset_form=preset_form,
     )
+
+
+@admin.route("/privileges", methods=["POST"])
+@role_required(Role.ADMIN)
+def privileges():
+    choice = settings.registered(settings.PRIVILEGE_PRESET)
+    if choice is None:
+        abort(404)
+    # CSRFProtect has checked the token; the setting service checks the preset.
+    name = PresetForm().preset.data or ""
+    try:
+        preset = settings.choose(choice.key, name, current_user._get_current_object())
+    except settings.SettingError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Privileges now follow the {preset} preset.", "success")
+    return redirect(url_for("admin.index", _anchor="privileges"))
 
 
 def _target_user(user_id: int):

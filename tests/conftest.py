@@ -145,13 +145,24 @@ def auth(client, make_user):
 
 @pytest.fixture
 def make_question(app, make_user):
-    """Ask a question through the service and return its id."""
+    """Ask a question through the service and return its id.
+
+    Its tags are made to exist first, as in an established community: creating a new tag is a
+    privilege that a fresh member does not have.
+    """
 
     def make(author_id=None, title="How do I rotate IAM access keys?", body=None, tags="aws iam"):
+        from sqlalchemy import select
+
         from gamify import services
+        from gamify.models import Tag
         from kudos.models import User
 
         with app.app_context():
+            names = services.parse_tags(tags)
+            known = set(db.session.scalars(select(Tag.name).where(Tag.name.in_(names))))
+            db.session.add_all([Tag(name=name) for name in names if name not in known])
+            db.session.commit()
             author = db.session.get(User, author_id or make_user())
             question = services.ask(
                 author, title, body or "I need to rotate keys without downtime.", tags

@@ -6,6 +6,7 @@ import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import flask_migrate
@@ -43,8 +44,8 @@ def require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """Serve a migrated Kudos app (CSRF on) on a free loopback port; yield its base URL."""
+def live_app(tmp_path_factory):
+    """Build and migrate the Kudos app (CSRF on) that live_server serves."""
     require_chromium()
     tmp = tmp_path_factory.mktemp("e2e")
     with pytest.MonkeyPatch.context() as mp:
@@ -62,7 +63,17 @@ def live_server(tmp_path_factory):
         )
     with app.app_context():
         flask_migrate.upgrade(directory=app.extensions["migrate"].directory)
+    yield app
+    with app.app_context():
+        from kudos.extensions import db
 
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(live_app):
+    """Serve live_app on a free loopback port; yield its base URL."""
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kudos-e2e", daemon=True)
     thread.start()
@@ -72,10 +83,6 @@ def live_server(tmp_path_factory):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        with app.app_context():
-            from kudos.extensions import db
-
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -187,9 +194,43 @@ def sign_up(page, base: str, email: str, name: str, password: str) -> None:
     expect(page.locator(".flashes")).to_contain_text(f"Welcome to Kudos, {name}")
 
 
-def test_ask_answer_upvote_accept_and_see_the_points(live_server, page, browser, browser_log):
+def earlier_points(app, email: str, points: int) -> None:
+    """Give a member points earned a month ago (so none of them count this week)."""
+    from gamify import engine
+    from kudos.extensions import db
+    from kudos.models import User, utcnow
+
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.email == email))
+        at = utcnow() - timedelta(days=30)
+        engine.record(
+            "answer_accepted",
+            user_id,
+            key=f"e2e-seed:{email}",
+            source_type="test",
+            points=points,
+            at=at,
+        )
+        db.session.commit()
+
+
+def community_tags(app, names: str) -> None:
+    from gamify.models import Tag
+    from kudos.extensions import db
+
+    with app.app_context():
+        db.session.add_all([Tag(name=name) for name in names.split()])
+        db.session.commit()
+
+
+def test_ask_answer_upvote_accept_and_see_the_points(
+    live_app, live_server, page, browser, browser_log
+):
     title = "How do we reach the shared ingress from a new VPC?"
     sign_up(page, live_server, "asker@example.com", "Asha Asker", "asker-password-1")
+    # Upvoting takes 15 points under the default preset, and only existing tags come free.
+    earlier_points(live_app, "asker@example.com", 14)
+    community_tags(live_app, "networking kubernetes")
     page.goto(f"{live_server}/questions/ask")
     page.get_by_label("Title").fill(title)
     page.get_by_label("Body").fill("Our new VPC cannot resolve the **ingress** host name.")
@@ -232,7 +273,7 @@ def test_ask_answer_upvote_accept_and_see_the_points(live_server, page, browser,
     expect(page.locator(".points-section")).to_contain_text("answer accepted")
     page.locator("header details.user-menu summary").click()
     page.get_by_role("link", name="Profile").click()
-    expect(page.locator(".points-total")).to_have_text("3")
+    expect(page.locator(".points-total")).to_have_text("17")  # 15 before, 2 for accepting
 
     page.goto(f"{live_server}/leaderboards?period=week")
     rows = page.locator("table.lb-table tbody tr")
@@ -240,5 +281,49 @@ def test_ask_answer_upvote_accept_and_see_the_points(live_server, page, browser,
     expect(rows.nth(0)).to_contain_text("25")
     expect(rows.nth(1)).to_contain_text("Asha Asker")
     expect(rows.nth(1)).to_contain_text("2")
+
+    browser_log.assert_clean()
+
+
+def test_a_member_earns_teacher_and_sees_the_notification(
+    live_app, live_server, page, browser, browser_log
+):
+    sign_up(page, live_server, "student@example.com", "Stu Dent", "student-password-1")
+    earlier_points(live_app, "student@example.com", 14)  # upvoting needs 15 points
+    community_tags(live_app, "iam")
+    page.goto(f"{live_server}/questions/ask")
+    page.get_by_label("Title").fill("Which IAM role do pipelines assume in prod?")
+    page.get_by_label("Body").fill("Our deploy job gets AccessDenied in the prod account.")
+    page.get_by_label("Tags").fill("iam")
+    page.get_by_role("button", name="Post your question").click()
+    question_url = page.url
+
+    other = browser.new_context()
+    other.set_default_timeout(TIMEOUT_MS)
+    teacher = other.new_page()
+    teacher.on(
+        "console",
+        lambda msg: msg.type == "error" and browser_log.console_errors.append(msg.text),
+    )
+    try:
+        sign_up(teacher, live_server, "teacher@example.com", "Tea Cher", "teacher-password-1")
+        teacher.goto(question_url)
+        teacher.get_by_label("Your answer").fill("Pipelines assume the deploy role of the account.")
+        teacher.get_by_role("button", name="Post your answer").click()
+        expect(teacher.locator(".flashes")).to_contain_text("Your answer is posted.")
+
+        page.goto(question_url)
+        page.locator("article.post").nth(1).get_by_role("button", name="upvote").click()
+        expect(page.locator("article.post").nth(1).locator(".score")).to_have_text("1")
+
+        teacher.goto(f"{live_server}/")
+        bell = teacher.locator("header a[href='/notifications']")
+        expect(bell).to_have_attribute("aria-label", "1 unread notification")
+        bell.click()
+        expect(teacher.locator("main")).to_contain_text("Teacher")
+        teacher.goto(f"{live_server}/badges/teacher")
+        expect(teacher.locator("main")).to_contain_text("Tea Cher")
+    finally:
+        other.close()
 
     browser_log.assert_clean()

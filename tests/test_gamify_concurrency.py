@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORD, TEST_DATABASE_URL
-from gamify import ledger
-from gamify.models import PointEvent, Post, Vote
+from gamify import engine, ledger
+from gamify.models import PointEvent, Post, Tag, Vote
 from kudos.extensions import db
 
 pytestmark = pytest.mark.skipif(
@@ -23,11 +23,19 @@ ROUNDS = 25
 
 def test_concurrent_votes_unvotes_and_accepts(app, make_user, make_question, make_answer):
     asker = make_user(email="asker@example.com")
+    with app.app_context():
+        db.session.add_all([Tag(name="aws"), Tag(name="iam")])  # the tags make_question uses
+        db.session.commit()
     question_id = make_question(author_id=asker)
     answers = [make_answer(question_id) for _ in range(3)]
     posts = [question_id, *answers]
     for number in range(THREADS):
-        make_user(email=f"voter{number}@example.com")
+        voter = make_user(email=f"voter{number}@example.com")
+        with app.app_context():  # enough points to downvote under the default preset
+            engine.record(
+                "answer_accepted", voter, key=f"seed:{voter}", source_type="test", points=124
+            )
+            db.session.commit()
     errors: list[str] = []
     start = threading.Barrier(THREADS + 1)
 

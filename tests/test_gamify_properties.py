@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from gamify import engine, ledger, services
-from gamify.models import PointDay, UserScore
+from gamify import engine, ledger, privileges, services
+from gamify.models import PointDay, Tag, UserScore
 from kudos import create_app
 from kudos.extensions import db
 from kudos.models import User
@@ -45,6 +45,10 @@ def test_any_sequence_keeps_the_ledger_verified(tmp_path_factory, monkeypatch, a
             for number in range(USERS)
         ]
         now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+        # The low preset lets fresh members upvote, so sequences mix votes that pay, votes that
+        # do not pay yet (under 5 points) and downvotes refused for want of points.
+        privileges.set_preset("low", None)
+        db.session.add(Tag(name="aws"))
         question = services.ask(
             users[0], "A question about the landing zone", "Body text here", "aws"
         )
@@ -69,7 +73,7 @@ def test_any_sequence_keeps_the_ledger_verified(tmp_path_factory, monkeypatch, a
                 else:
                     posts.append(services.answer(actor, question.id, "Another answer", at=now).id)
             except services.QAError:
-                db.session.rollback()  # refused actions (own post, deleted, not the asker...)
+                db.session.rollback()  # refused (own post, deleted, not the asker, no privilege...)
         assert ledger.verify() == []
         assert all(total >= 1 for total in db.session.scalars(select(UserScore.total)))
         assert (db.session.scalar(select(func.max(PointDay.capped_points))) or 0) <= 25
