@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -44,7 +45,14 @@ def _align_cells(tokens) -> None:
 
 def render(text: str | None) -> Markup:
     """Render user Markdown to HTML that is safe to put in a page as is."""
-    tokens = _md.parse(text or "")
+    return _render(text or "")
+
+
+# The output depends on the text alone, so a cache keyed by the text is never stale; it saves
+# re-parsing the same posts on every view of a busy page (bench/load.py).
+@lru_cache(maxsize=2048)
+def _render(text: str) -> Markup:
+    tokens = _md.parse(text)
     _align_cells(tokens)
     unsafe = _md.renderer.render(tokens, _md.options, {})
     return Markup(  # noqa: S704 -- nh3 has just sanitized it with the allow-list above
