@@ -54,12 +54,12 @@ def timed(call: Callable[[], object], repeat: int, warmup: int) -> list[float]:
 
 
 @contextmanager
-def count_queries(engine) -> Iterator[list[str]]:
-    """Collect the SQL statements sent on engine while the block runs."""
-    statements: list[str] = []
+def count_queries(engine, parameters: bool = False) -> Iterator[list]:
+    """Collect the SQL statements (with their parameters if asked) sent while the block runs."""
+    statements: list = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+    def before(conn, cursor, statement, params, context, executemany):
+        statements.append((statement, params) if parameters else statement)
 
     event.listen(engine, "before_cursor_execute", before)
     try:
