@@ -57,6 +57,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(gamify.badge_views.badges_group)
     visits.visit_recorded.connect(gamify.badges.on_visit_recorded)
 
+    # After gamify: feedback plugs its badges into gamify's and its demo step follows the Q&A.
+    import feedback.badges
+    import feedback.demo  # registers its demo step
+    import feedback.views
+
+    app.register_blueprint(feedback.views.bp)
+
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1

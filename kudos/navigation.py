@@ -18,6 +18,7 @@ class NavItem:
 NAV_ITEMS = (
     NavItem("Questions", "/questions"),
     NavItem("Suggestions", "/suggestions"),
+    NavItem("Roadmap", "/roadmap"),
     NavItem("Support", "/support"),
     NavItem("Leaderboards", "/leaderboards"),
     NavItem("Badges", "/badges"),

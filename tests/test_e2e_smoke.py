@@ -327,3 +327,79 @@ def test_a_member_earns_teacher_and_sees_the_notification(
         other.close()
 
     browser_log.assert_clean()
+
+
+def make_lead(app, email: str, name: str, password: str) -> None:
+    from kudos import services
+
+    with app.app_context():
+        services.create_user(email, name, password, "lead")
+
+
+def log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".flashes")).to_contain_text("Welcome back")
+
+
+def test_a_suggestion_is_voted_planned_and_its_author_hears_back(
+    live_app, live_server, page, browser, browser_log
+):
+    title = "Self-service DNS zones for every team"
+    note = "Planned for next quarter, together with the new hub network."
+    sign_up(page, live_server, "idea@example.com", "Ida Idea", "idea-password-1")
+    page.goto(f"{live_server}/suggestions/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("Today every zone is a **ticket** and a week of waiting.")
+    page.get_by_role("button", name="Post your suggestion").click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator(".prose strong")).to_have_text("ticket")
+    suggestion_url = page.url
+
+    make_lead(live_app, "triage@example.com", "Tri Age", "triage-password-1")
+    others = []
+    try:
+        for email, name, password, lead in (
+            ("fan@example.com", "Fay Fan", "fan-password-1", False),
+            ("triage@example.com", "Tri Age", "triage-password-1", True),
+        ):
+            context = browser.new_context()
+            context.set_default_timeout(TIMEOUT_MS)
+            others.append(context)
+            other = context.new_page()
+            other.on(
+                "console",
+                lambda msg: msg.type == "error" and browser_log.console_errors.append(msg.text),
+            )
+            if lead:
+                log_in(other, live_server, email, password)
+                other.goto(suggestion_url)
+                status_form = other.locator("form[action$='/status']")
+                status_form.get_by_label("New status").select_option("planned")
+                status_form.get_by_label("Note to followers").fill(note)
+                status_form.get_by_role("button", name="Change status").click()
+                expect(other.locator(".flashes")).to_contain_text("The suggestion is now planned")
+                expect(other.locator("#history")).to_contain_text(note)
+            else:
+                sign_up(other, live_server, email, name, password)
+                other.goto(suggestion_url)
+                other.get_by_role("button", name="Vote for this").click()
+                expect(other.locator(".vote-count")).to_have_text("1")
+                expect(other.get_by_role("button", name="Undo my vote")).to_be_visible()
+    finally:
+        for context in others:
+            context.close()
+
+    page.goto(f"{live_server}/")
+    bell = page.locator("header a[href='/notifications']")
+    expect(bell).to_have_attribute("aria-label", "2 unread notifications")  # and Idea Starter
+    bell.click()
+    expect(page.locator("main")).to_contain_text(f"“{title}” is now planned: {note}")
+    page.locator("header details.user-menu summary").click()
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator(".points-total")).to_have_text("13")  # 1 + 2 submitted + 10 planned
+    expect(page.locator(".points-section")).to_contain_text("+10, suggestion planned")
+
+    browser_log.assert_clean()
