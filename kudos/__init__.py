@@ -64,6 +64,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(feedback.views.bp)
 
+    # Announcements: the model (for the metadata and Alembic), the pages with their home-page
+    # feed, and the demo step, which runs after the Q&A one (registration order is run order).
+    import feedback.announcement_demo
+    import feedback.announcement_views
+    import feedback.announcements
+
+    app.register_blueprint(feedback.announcement_views.bp)
+
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1

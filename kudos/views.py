@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
-from kudos import notifications, services, settings
+from kudos import home, notifications, services, settings
 from kudos.database import migration_state
 from kudos.forms import (
     ActionForm,
@@ -56,7 +56,7 @@ def _wait_phrase(seconds: int) -> str:
 
 @main.route("/")
 def index():
-    return render_template("main/index.html")
+    return render_template("main/index.html", sections=home.sections(current_user))
 
 
 @main.route("/healthz")
