@@ -28,7 +28,7 @@ from feedback.suggestions import FeedbackError, NotFound, is_following, voted
 from gamify.models import PointEvent, Tag
 from gamify.search import STOP_WORDS
 from kudos.extensions import db
-from kudos.models import User, utcnow
+from kudos.models import Role, User, utcnow
 
 SORTS = ("top", "newest", "trending")
 TRENDING_WINDOW = timedelta(days=30)
@@ -384,17 +384,29 @@ def top_trending(limit: int = 10, now: datetime | None = None) -> list[tuple[Sug
 def top_contributors(
     period: str = "all", limit: int = 10, today: date | None = None
 ) -> list[Contributor]:
-    """Members with the most points from feedback actions, this month or all time."""
+    """Members with the most points from feedback actions, this month or all time.
+
+    Feedback actions are the suggestion awards and the survey and CSAT answers. Like every
+    public board, it ranks members only (no staff, no suspended accounts); a tie goes to whoever
+    reached the score first.
+    """
     if period not in ("month", "all"):
         raise FeedbackError("Contributors are ranked this month or all time.")
     points = func.sum(PointEvent.applied)
     statement = (
         select(User.id, User.display_name, points)
         .join(PointEvent, PointEvent.user_id == User.id)
-        .where(PointEvent.action.like("suggestion\\_%", escape="\\"))
+        .where(
+            or_(
+                PointEvent.action.like("suggestion\\_%", escape="\\"),
+                PointEvent.action == "survey_answered",
+            ),
+            User.role == Role.MEMBER,
+            User.suspended_at.is_(None),
+        )
         .group_by(User.id, User.display_name)
         .having(points > 0)
-        .order_by(points.desc(), User.id)
+        .order_by(points.desc(), func.max(PointEvent.id), User.id)
         .limit(limit)
     )
     if period == "month":

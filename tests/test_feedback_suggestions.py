@@ -246,7 +246,7 @@ def test_a_decided_suggestion_takes_no_votes(
 
 
 def test_merge_moves_votes_once_and_the_duplicates_people_follow_the_original(
-    app, make_user, make_suggestion, users
+    app, client, make_user, make_suggestion, users
 ):
     duplicate_author = make_user(password=None)
     original_id = make_suggestion(title="Self-service sandbox accounts")
@@ -287,6 +287,10 @@ def test_merge_moves_votes_once_and_the_duplicates_people_follow_the_original(
         # A merged duplicate takes no more votes.
         with pytest.raises(services.FeedbackError, match=f"merged into #{original_id}"):
             services.vote(users(make_user(password=None)), duplicate_id)
+    # The duplicate's page links to its original, where its votes and followers went.
+    page = client.get(f"/suggestions/{duplicate_id}").get_data(as_text=True)
+    assert f'href="/suggestions/{original_id}">#{original_id} ' in page
+    assert "its votes and followers are there" in page
 
 
 def test_merge_refuses_itself_and_cycles_and_changes_nothing(

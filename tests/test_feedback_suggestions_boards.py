@@ -151,6 +151,42 @@ def test_the_feedback_leaderboards_for_leads(app, client, auth, make_user, board
     assert "Declined idea" not in page.split('id="top-votes"')[1].split("</section>")[0]
 
 
+def test_feedback_contributors_are_members_only_and_this_month_is_this_month(
+    app, client, auth, make_user
+):
+    today = utcnow().date()
+    month_start = today.replace(day=1)
+    earlier = utcnow() - timedelta(days=today.day + 3)  # in an earlier month
+    with app.app_context():
+        lead = db.session.get(User, make_user(role="lead", password=None))
+        member, suspended, veteran = (
+            db.session.get(User, make_user(name=name, password=None))
+            for name in ("Mona Member", "Sid Suspended", "Vera Veteran")
+        )
+        services.submit(lead, "A lead's own idea about DNS", DESCRIPTION)
+        quotas = services.submit(member, "A member's idea about quotas", DESCRIPTION).id
+        services.submit(suspended, "A suspended member's idea", DESCRIPTION)
+        for number in range(3):
+            services.submit(veteran, f"A veteran's old idea number {number}", DESCRIPTION,
+                            at=earlier)  # fmt: skip
+        services.vote(veteran, quotas)
+        suspended.suspended_at = utcnow()
+        db.session.commit()
+        lead_name = lead.display_name
+        all_time = [(c.display_name, c.points) for c in boards.top_contributors("all")]
+        month = [(c.display_name, c.points) for c in boards.top_contributors("month")]
+    assert all_time == [("Vera Veteran", 6), ("Mona Member", 2)]
+    assert month == [("Mona Member", 2)]
+    auth.login_as("lead")
+    page = client.get("/suggestions/leaderboard").get_data(as_text=True)
+    this_month = page.split('id="contributors-month"')[1].split("</section>")[0]
+    assert "Mona Member" in this_month and "Vera Veteran" not in this_month
+    assert month_start.strftime("%-d %b %Y") in this_month
+    assert "Sid Suspended" not in page and lead_name not in page.split("<main")[1]
+    trending = page.split('id="top-trending"')[1].split("</section>")[0]
+    assert "A member&#39;s idea about quotas</a>" in trending
+
+
 def test_unknown_suggestions_are_404(client, auth):
     assert client.get("/suggestions/999").status_code == 404
     auth.login_as("member")

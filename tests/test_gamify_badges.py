@@ -115,6 +115,11 @@ def test_answer_and_question_score_thresholds():
     assert badges.post_score(100, min_score=100)
 
 
+def test_scholar_needs_one_accepted_answer_on_an_own_question():
+    assert not badges.asked_and_accepted(0)
+    assert badges.asked_and_accepted(1)
+
+
 def test_necromancer_needs_sixty_days_and_a_score_of_five():
     assert not badges.necromancer(5, 59)
     assert badges.necromancer(5, 60)
