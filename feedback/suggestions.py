@@ -222,6 +222,12 @@ def _follow(suggestion_id: int, user_ids: Iterable[int], at: datetime) -> None:
         )
 
 
+def add_followers(suggestion_id: int, user_ids: Iterable[int], at: datetime) -> None:
+    """Make users follow a suggestion in the caller's transaction (a support request that
+    needs this feature, for example); whoever unfollowed it stays unfollowed."""
+    _follow(suggestion_id, user_ids, at)
+
+
 def _recount_votes(suggestion_id: int) -> None:
     count = select(func.count(SuggestionVote.id)).where(
         SuggestionVote.suggestion_id == suggestion_id

@@ -72,6 +72,26 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(feedback.announcement_views.bp)
 
+    # Surveys and the follow-up queue of low scores (which support ratings also feed): the
+    # models, the pages with the home-page list of open surveys, and the demo waves.
+    import feedback.followup_views
+    import feedback.followups
+    import feedback.survey_demo
+    import feedback.survey_views
+    import feedback.surveys
+
+    app.register_blueprint(feedback.survey_views.bp)
+    app.register_blueprint(feedback.followup_views.bp)
+
+    # Support requests: the models, the pages and JSON, the autoclose job and the demo year.
+    import feedback.support_cli
+    import feedback.support_demo
+    import feedback.support_models
+    import feedback.support_views
+
+    app.register_blueprint(feedback.support_views.bp)
+    app.cli.add_command(feedback.support_cli.support_group)
+
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
