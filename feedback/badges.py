@@ -1,15 +1,18 @@
-"""The feedback badges (Idea Starter, Visionary, Trendsetter), plugged into gamify's badges.
+"""The feedback badges (Idea Starter, Visionary, Trendsetter, Voice of the Customer), plugged
+into gamify's badges.
 
-gamify knows nothing of suggestions: this module registers its criteria and catalog entries
-through the badge engine's public hooks, and the suggestion services raise the events
-("suggestion", "suggestion_status", "suggestion_vote") that can earn them.
+gamify knows nothing of feedback: this module registers its criteria and catalog entries
+through the badge engine's public hooks, and the feedback services raise the events
+("suggestion", "suggestion_status", "suggestion_vote", "feedback_response") that can earn them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select, union_all
 
 from feedback.models import Suggestion
+from feedback.support_models import SupportRating
+from feedback.surveys import SurveyResponse
 from gamify.badges import (
     BadgeSpec,
     Candidate,
@@ -40,6 +43,11 @@ def suggestions_completed(completed: int, *, min_completed: int) -> bool:
 def suggestion_votes(votes: int, *, min_votes: int) -> bool:
     """Tell whether one of a member's suggestions reached the badge's number of votes."""
     return votes >= min_votes
+
+
+def feedback_responses(responses: int, *, min_responses: int) -> bool:
+    """Tell whether a member has answered enough surveys and CSAT requests."""
+    return responses >= min_responses
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +159,63 @@ register_criterion(
     )
 )
 
+
+def _responses_query():
+    """Per member: survey answers plus support ratings given."""
+    both = union_all(
+        select(SurveyResponse.user_id.label("user_id"), literal_column("1").label("one")),
+        select(SupportRating.user_id.label("user_id"), literal_column("1").label("one")),
+    ).subquery()
+    return select(both.c.user_id, func.count()).group_by(both.c.user_id)
+
+
+def _responses(user_id: int) -> int:
+    surveys = select(func.count()).where(SurveyResponse.user_id == user_id).scalar_subquery()
+    ratings = select(func.count()).where(SupportRating.user_id == user_id).scalar_subquery()
+    return int(db.session.scalar(select(surveys + ratings)) or 0)
+
+
+def _evaluate_responses(facts: EventFacts, badges: list[Badge]) -> list[Candidate]:
+    user_id = facts.ids.get("user_id")
+    if user_id is None:
+        return []
+    count = _responses(user_id)
+    return [
+        Candidate(user_id, badge, "", None)
+        for badge, params in _with_params(badges)
+        if feedback_responses(count, **params)
+    ]
+
+
+def _backfill_responses(badge: Badge, params: dict) -> list[Candidate]:
+    query = _responses_query()
+    rows = db.session.execute(query.order_by(query.selected_columns[0]))
+    return [
+        Candidate(row[0], badge, "", None)
+        for row in rows
+        if feedback_responses(int(row[1]), **params)
+    ]
+
+
+def _progress_responses(facts: UserFacts, badge: Badge, params: dict, held: set[str]):
+    target = params["min_responses"]
+    return _responses(facts.user_id), target, f"{{current}} of {target} survey or CSAT answers"
+
+
+register_criterion(
+    Criterion(
+        "feedback_responses",
+        feedback_responses,
+        lambda params, multiple: (
+            f"Answer {params['min_responses']} surveys or satisfaction ratings."
+        ),
+        frozenset({"feedback_response"}),
+        _evaluate_responses,
+        _backfill_responses,
+        _progress_responses,
+    )
+)
+
 for _spec in (
     BadgeSpec(
         "idea-starter",
@@ -178,6 +243,15 @@ for _spec in (
         "Submitted a suggestion that 25 members voted for.",
         "suggestion_votes",
         {"min_votes": 25},
+    ),
+    BadgeSpec(
+        "voice-of-the-customer",
+        "Voice of the Customer",
+        "bronze",
+        "Feedback",
+        "Told the Cloud Foundation how it is doing in 10 surveys or satisfaction ratings.",
+        "feedback_responses",
+        {"min_responses": 10},
     ),
 ):
     add_to_catalog(_spec)

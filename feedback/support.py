@@ -40,7 +40,7 @@ from feedback.support_models import (
     SupportRequest,
     SupportStatusChange,
 )
-from gamify import engine
+from gamify import badges, engine
 from gamify.models import Question
 from gamify.search import similar_questions
 from kudos.database import retry_transient
@@ -918,6 +918,7 @@ def rate(
             source_id=rating_id,
             at=at,
         )
+        badges.on_event("feedback_response", user_id=user.id, at=at)
         followups.add(
             kind="csat",
             source_id=rating_id,

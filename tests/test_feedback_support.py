@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from conftest import PASSWORD, TEST_DATABASE_URL
 from feedback import support
 from feedback.followups import FollowUp
 from feedback.models import SuggestionFollow
@@ -573,3 +574,66 @@ def test_the_form_shows_matches_without_javascript(client, auth, answered):
     assert "These may already answer it" in page
     assert "Why are my pods stuck pending in the cluster?" in page
     assert "anyone?" not in page  # the unanswered question is not offered
+
+
+def test_voice_of_the_customer_after_ten_survey_or_csat_answers(app, desk, make_request):
+    from datetime import date
+
+    from feedback import surveys
+    from gamify.models import Badge, BadgeAward
+
+    with app.app_context():
+        lead, requester = _user(desk["lead"]), _user(desk["requester"])
+        today = date.today()
+        for number in range(4):
+            survey = surveys.create(lead, "csat", f"How was the platform {number}?", today, today)
+            surveys.answer(requester, survey.id, 5)
+        ids = [make_request(desk["requester"]) for _ in range(6)]
+        for rid in ids:
+            support.change_status(rid, lead, "solved")
+        for rid in ids[:5]:
+            support.rate(rid, requester, 5)
+        badge = db.session.scalar(select(Badge).where(Badge.slug == "voice-of-the-customer"))
+        assert badge.name == "Voice of the Customer"
+        held = select(func.count(BadgeAward.id)).where(BadgeAward.badge_id == badge.id)
+        assert db.session.scalar(held) == 0  # 9 answers
+        support.rate(ids[5], requester, 4)
+        assert db.session.scalar(held) == 1
+        texts = db.session.scalars(
+            select(Notification.text).where(Notification.user_id == desk["requester"])
+        ).all()
+        assert any("Voice of the Customer" in text for text in texts)
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="needs PostgreSQL (KUDOS_TEST_DATABASE_URL) for real concurrency"
+)
+def test_concurrent_ratings_of_one_request_make_one_rating(app, desk):
+    import threading
+
+    rid = desk["request"]
+    _solve(app, desk)
+    threads_count = 8
+    start = threading.Barrier(threads_count)
+    statuses: list[int] = []
+
+    def worker(score: int) -> None:
+        client = app.test_client()
+        client.post("/login", data={"email": "req@example.com", "password": PASSWORD})
+        start.wait()
+        response = client.post(f"/support/{rid}/rating", data={"score": str(score)})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=worker, args=(4 + n % 2,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [302] * threads_count  # the others are told "already rated"
+    with app.app_context():
+        assert _count(SupportRating) == 1
+        events = db.session.scalars(
+            select(PointEvent).where(PointEvent.source_type == "support_rating")
+        ).all()
+        assert len(events) == 1 and events[0].applied == 1
+        assert ledger.verify() == []
