@@ -637,3 +637,35 @@ def test_concurrent_ratings_of_one_request_make_one_rating(app, desk):
         ).all()
         assert len(events) == 1 and events[0].applied == 1
         assert ledger.verify() == []
+
+
+def test_demo_adds_a_year_of_requests_worked_like_a_help_desk(runner, app):
+    from conftest import migrate_schema
+
+    migrate_schema(app)
+    result = runner.invoke(args=["demo", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(SupportRequest.status, func.count()).group_by(SupportRequest.status)
+            ).all()
+        )
+        assert sum(statuses.values()) == 60
+        assert statuses["closed"] > 30 and set(statuses) - {"closed", "solved"}  # some active
+        categories = db.session.scalar(select(func.count(func.distinct(SupportRequest.category))))
+        assert categories >= 5
+        oldest = db.session.scalar(select(func.min(SupportRequest.created_at)))
+        assert oldest < datetime.now(UTC) - timedelta(days=200)
+        replied = db.session.scalars(
+            select(SupportRequest).where(SupportRequest.first_response_at.is_not(None))
+        ).all()
+        assert replied and all(r.first_response_at > r.created_at for r in replied)
+        internal = select(func.count()).where(SupportMessage.internal.is_(True))
+        assert db.session.scalar(internal) > 0
+        assert _count(SupportRating) > 10
+        low = db.session.scalar(select(func.count()).where(SupportRating.score <= 3))
+        assert db.session.scalar(select(func.count()).where(FollowUp.kind == "csat")) == low
+        rate = support.deflection(oldest - timedelta(days=1), datetime.now(UTC))
+        assert rate.sessions > 0 and 0 < rate.deflected < rate.sessions
+        assert ledger.verify() == []
