@@ -123,7 +123,7 @@ def make_requests(ctx: DemoContext) -> None:
         if moment < now and rng.random() < 0.7:
             services.reply(request.id, requester, rng.choice(REQUESTER_REPLIES), at=moment)
             moment += _minutes(ctx, 20, 1500)
-        if moment >= now or rng.random() < (0.5 if recent else 0.05):
+        if moment >= now or (recent and rng.random() < 0.5):
             ctx.advance(1)
             continue  # still being worked
         services.change_status(request.id, lead, "solved", at=moment)

@@ -435,7 +435,10 @@ def test_a_member_files_anyway_a_lead_solves_and_a_low_rating_is_followed_up(
 
     sign_up(page, live_server, "pat@example.com", "Pat Pending", "pending-password-1")
     page.goto(f"{live_server}/support/new")
+    solved = page.get_by_role("button", name="An answer above solved it")
+    expect(solved).to_be_hidden()  # nothing shown yet, so nothing can have solved it
     page.get_by_label("Subject").press_sequentially(subject, delay=10)
+    expect(solved).to_be_visible()
     matches = page.locator("#support-matches")
     expect(matches).to_contain_text("These may already answer it")
     expect(matches.get_by_role("link", name=answer_title)).to_be_visible()

@@ -24,9 +24,13 @@
     list.appendChild(li);
   }
 
+  var solved = document.getElementById("support-solved");
+
   function render(data) {
     while (box.firstChild) { box.removeChild(box.firstChild); }
-    if (!data.questions.length && !data.suggestions.length) { return; }
+    var any = data.questions.length > 0 || data.suggestions.length > 0;
+    if (solved) { solved.hidden = !any; }
+    if (!any) { return; }
     var intro = document.createElement("p");
     var strong = document.createElement("strong");
     strong.textContent = "These may already answer it";
