@@ -7,6 +7,7 @@ login has not answered it, so the home page shows it.
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -73,7 +74,9 @@ def _bucket(kind: str, score: int) -> str:
 @register_step("surveys", size=wave_count)
 def make_surveys(ctx: DemoContext) -> None:
     """Run the survey waves of the past year, answered by part of the community."""
-    rng = ctx.rng
+    # A generator of its own, seeded from the shared one without drawing from it: the steps
+    # after this one get the same data whether or not it runs, or runs first (as in tests).
+    rng = random.Random(f"surveys:{ctx.rng.getstate()!r}")  # noqa: S311 - not for secrets
     staff = ctx.leads + ctx.admins
     now = utcnow().replace(microsecond=0)
     demo_member = next(email for email, _, role in DEMO_LOGINS if role == Role.MEMBER)
@@ -102,11 +105,11 @@ def make_surveys(ctx: DemoContext) -> None:
                 comment = rng.choice(COMMENTS[_bucket(kind, score)])
             response_ids.append(surveys.answer(member, survey.id, score, comment, at=at).id)
         if not still_open:
-            _resolve_most(ctx, response_ids, staff, now)
+            _resolve_most(rng, response_ids, staff, now)
         ctx.advance(1)
 
 
-def _resolve_most(ctx, response_ids: list[int], staff, now) -> None:
+def _resolve_most(rng: random.Random, response_ids: list[int], staff, now) -> None:
     """Record what a lead did about most of a closed survey's low scores, days later."""
     waiting = db.session.scalars(
         select(FollowUp)
@@ -114,6 +117,6 @@ def _resolve_most(ctx, response_ids: list[int], staff, now) -> None:
         .order_by(FollowUp.id)
     ).all()
     for followup in waiting:
-        if ctx.rng.random() < RESOLVED_SHARE:
-            at = min(followup.created_at + timedelta(hours=ctx.rng.randrange(4, 144)), now)
-            followups.resolve(followup.id, ctx.rng.choice(staff), ctx.rng.choice(ACTIONS), at=at)
+        if rng.random() < RESOLVED_SHARE:
+            at = min(followup.created_at + timedelta(hours=rng.randrange(4, 144)), now)
+            followups.resolve(followup.id, rng.choice(staff), rng.choice(ACTIONS), at=at)
