@@ -25,6 +25,9 @@ PRIORITY_WEIGHTS = (("urgent", 5), ("high", 20), ("normal", 55), ("low", 20))
 # Typical first-reply delay in minutes per priority (most within the SLA, some not).
 FIRST_REPLY_MINUTES = {"urgent": (10, 90), "high": (30, 300), "normal": (60, 600),
                        "low": (120, 1800)}  # fmt: skip
+# Minutes from one step to the next after the first reply (the requester's answer, the solve):
+# two such steps fit the resolution target most of the time.
+STEP_MINUTES = {"urgent": (10, 220), "high": (30, 660), "normal": (60, 2100), "low": (120, 3500)}
 REPLIES = [
     "Thanks for the details. We are looking into it now.",
     "Could you send the account id and the exact error message?",
@@ -119,10 +122,10 @@ def make_requests(ctx: DemoContext) -> None:
                 request.id, lead, rng.choice(NOTES), internal=True, at=moment - timedelta(minutes=5)
             )
         services.reply(request.id, lead, rng.choice(REPLIES), status="pending", at=moment)
-        moment += _minutes(ctx, 30, 2000)
+        moment += _minutes(ctx, *STEP_MINUTES[priority])
         if moment < now and rng.random() < 0.7:
             services.reply(request.id, requester, rng.choice(REQUESTER_REPLIES), at=moment)
-            moment += _minutes(ctx, 20, 1500)
+            moment += _minutes(ctx, *STEP_MINUTES[priority])
         if moment >= now or (recent and rng.random() < 0.5):
             ctx.advance(1)
             continue  # still being worked

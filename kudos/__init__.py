@@ -92,6 +92,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feedback.support_views.bp)
     app.cli.add_command(feedback.support_cli.support_group)
 
+    # Analytics reads every feature's tables; nothing imports it but this factory.
+    import analytics.views
+
+    app.register_blueprint(analytics.views.bp)
+
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1

@@ -501,3 +501,34 @@ def test_a_member_files_anyway_a_lead_solves_and_a_low_rating_is_followed_up(
         context.close()
 
     browser_log.assert_clean()
+
+
+def test_a_lead_opens_every_dashboard_and_sees_charts_drawn_offline(
+    live_app, live_server, page, browser_log
+):
+    from analytics.dashboards import DASHBOARDS
+
+    make_lead(live_app, "charts@example.com", "Chad Charts", "charts-password-1")
+    with live_app.app_context():
+        from feedback import support
+        from kudos import services
+
+        member = services.create_user("charted@example.com", "Cha Rted", None, "member")
+        support.file_request(member, "Cost report looks wrong", "The totals do not add up.",
+                             "billing", "low")  # fmt: skip
+    hosts = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    log_in(page, live_server, "charts@example.com", "charts-password-1")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
+    for name, board in DASHBOARDS.items():
+        page.goto(f"{live_server}/analytics/{name}")
+        expect(page.locator("h1")).to_have_text(board.title)
+        charts = page.locator(".chart")
+        for index in range(charts.count()):
+            expect(charts.nth(index).locator("svg.main-svg").first).to_be_attached()
+        expect(page.locator(".chart svg.main-svg").first).to_be_visible()
+    # The request filed above is drawn as a bar.
+    page.goto(f"{live_server}/analytics/support")
+    expect(page.locator("#panel-volume .chart .barlayer .point").first).to_be_attached()
+    assert hosts == {live_server.removeprefix("http://")}, hosts
+    browser_log.assert_clean()

@@ -1,0 +1,466 @@
+"""Queries: SQL aggregates into DataFrames, for the dashboards' metrics and charts.
+
+Everything is grouped in the database (per week, month, score, status, priority...), so a
+dashboard reads hundreds of rows whatever the size of the community; the only per-row reads
+are durations per support request and status stays per suggestion, one number each, which the
+percentile and median metrics need. Periods come back as 'YYYY-MM-DD' strings (the Monday of a
+UTC week, the first of a UTC month) on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import Select, and_, case, distinct, func, literal, select, union_all
+from sqlalchemy.sql.elements import ColumnElement
+
+from feedback.models import Suggestion, SuggestionStatusChange, suggestion_tag
+from feedback.support_models import (
+    DeflectionEvent,
+    DeflectionSession,
+    SupportRating,
+    SupportRequest,
+)
+from feedback.surveys import Survey, SurveyResponse
+from gamify.models import Comment, Post, Tag, UserScore, Vote, question_tag
+from kudos.extensions import db
+from kudos.models import Role, User
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The date range (whole UTC days, both included) and category of a dashboard."""
+
+    start: date
+    end: date
+    category: str | None = None
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        """The first instant after the range."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def period(column, unit: str) -> ColumnElement:
+    """The UTC week (Monday) or month (first day) holding a timestamp, as 'YYYY-MM-DD'."""
+    if _dialect() == "postgresql":
+        utc = func.timezone("UTC", column)
+        return func.to_char(func.date_trunc(unit, utc), "YYYY-MM-DD")
+    if unit == "week":
+        return func.date(column, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column)
+
+
+def hours_between(start, end) -> ColumnElement:
+    """end - start in hours, as a float (NULL when either is NULL)."""
+    if _dialect() == "postgresql":
+        return func.extract("epoch", end - start) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _in_range(column, filters: Filters) -> ColumnElement:
+    return and_(column >= filters.start_at, column < filters.end_at)
+
+
+def _frame(statement: Select, columns: list[str]) -> pd.DataFrame:
+    rows = db.session.execute(statement).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+
+
+def periods(filters: Filters, unit: str) -> list[str]:
+    """Every week or month of the range, in order, as the queries label them."""
+    if unit == "week":
+        first = filters.start - timedelta(days=filters.start.weekday())
+        step = 7
+    else:
+        first = filters.start.replace(day=1)
+        step = None
+    labels, current = [], first
+    while current <= filters.end:
+        labels.append(current.isoformat())
+        if step:
+            current += timedelta(days=step)
+        else:
+            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return labels
+
+
+# ---------------------------------------------------------------------------------------------
+# Satisfaction
+
+
+def csat_counts(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """CSAT responses per (period, score): support ratings and CSAT survey answers.
+
+    Survey answers carry no category, so a category filter keeps support ratings only.
+    """
+    ratings = (
+        select(
+            period(SupportRating.created_at, unit).label("period"),
+            SupportRating.score.label("score"),
+        )
+        .join(SupportRequest, SupportRequest.id == SupportRating.request_id)
+        .where(_in_range(SupportRating.created_at, filters))
+    )
+    if filters.category:
+        ratings = ratings.where(SupportRequest.category == filters.category)
+        rows = ratings.subquery()
+    else:
+        answers = (
+            select(
+                period(SurveyResponse.created_at, unit).label("period"),
+                SurveyResponse.score.label("score"),
+            )
+            .join(Survey, Survey.id == SurveyResponse.survey_id)
+            .where(Survey.kind == "csat", _in_range(SurveyResponse.created_at, filters))
+        )
+        rows = union_all(ratings, answers).subquery()
+    statement = (
+        select(rows.c.period, rows.c.score, func.count())
+        .group_by(rows.c.period, rows.c.score)
+        .order_by(rows.c.period, rows.c.score)
+    )
+    return _frame(statement, ["period", "score", "count"])
+
+
+def survey_counts(kind: str, filters: Filters, unit: str) -> pd.DataFrame:
+    """Survey answers of one kind (nps, ces) per (period, score)."""
+    if filters.category:
+        return pd.DataFrame(columns=["period", "score", "count"])  # surveys have no category
+    label = period(SurveyResponse.created_at, unit)
+    statement = (
+        select(label, SurveyResponse.score, func.count())
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(Survey.kind == kind, _in_range(SurveyResponse.created_at, filters))
+        .group_by(label, SurveyResponse.score)
+        .order_by(label, SurveyResponse.score)
+    )
+    return _frame(statement, ["period", "score", "count"])
+
+
+def csat_offered(filters: Filters) -> tuple[int, int]:
+    """(ratings given, requests solved) in the range: the CSAT response rate's parts."""
+    solved = select(func.count(SupportRequest.id)).where(
+        _in_range(SupportRequest.solved_at, filters)
+    )
+    rated = (
+        select(func.count(SupportRating.id))
+        .join(SupportRequest, SupportRequest.id == SupportRating.request_id)
+        .where(_in_range(SupportRequest.solved_at, filters))
+    )
+    if filters.category:
+        solved = solved.where(SupportRequest.category == filters.category)
+        rated = rated.where(SupportRequest.category == filters.category)
+    return int(db.session.scalar(rated) or 0), int(db.session.scalar(solved) or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Suggestions (the category filter is a tag)
+
+
+def _tagged(statement: Select, suggestion_id, tag: str | None) -> Select:
+    if not tag:
+        return statement
+    return statement.where(
+        suggestion_id.in_(
+            select(suggestion_tag.c.suggestion_id)
+            .join(Tag, Tag.id == suggestion_tag.c.tag_id)
+            .where(Tag.name == tag)
+        )
+    )
+
+
+def suggestion_volume(filters: Filters, unit: str = "month") -> pd.DataFrame:
+    """New suggestions per (period, tag); an untagged one counts under "untagged"."""
+    label = period(Suggestion.created_at, unit)
+    tag = func.coalesce(Tag.name, literal("untagged"))
+    statement = (
+        select(label, tag, func.count(distinct(Suggestion.id)))
+        .select_from(Suggestion)
+        .outerjoin(suggestion_tag, suggestion_tag.c.suggestion_id == Suggestion.id)
+        .outerjoin(Tag, Tag.id == suggestion_tag.c.tag_id)
+        .where(_in_range(Suggestion.created_at, filters), Suggestion.status != "duplicate")
+        .group_by(label, tag)
+        .order_by(label, tag)
+    )
+    if filters.category:
+        statement = statement.where(Tag.name == filters.category)
+    return _frame(statement, ["period", "tag", "count"])
+
+
+def status_stays(filters: Filters) -> pd.DataFrame:
+    """One row per stay of a suggestion (created in the range) in a status, with its days.
+
+    A stay ends at the next change; the current stay has days NaN. The first stay is "open",
+    from creation to the first change.
+    """
+    change = SuggestionStatusChange
+    entered = change.created_at
+    left = func.lead(change.created_at).over(
+        partition_by=change.suggestion_id, order_by=(change.created_at, change.id)
+    )
+    changes = (
+        select(
+            change.suggestion_id.label("suggestion_id"),
+            change.to_status.label("status"),
+            (hours_between(entered, left) / 24.0).label("days"),
+        )
+        .join(Suggestion, Suggestion.id == change.suggestion_id)
+        .where(_in_range(Suggestion.created_at, filters))
+    )
+    first_change = (
+        select(func.min(change.created_at))
+        .where(change.suggestion_id == Suggestion.id)
+        .scalar_subquery()
+    )
+    opened = select(
+        Suggestion.id.label("suggestion_id"),
+        literal("open").label("status"),
+        (hours_between(Suggestion.created_at, first_change) / 24.0).label("days"),
+    ).where(_in_range(Suggestion.created_at, filters))
+    changes = _tagged(changes, change.suggestion_id, filters.category)
+    opened = _tagged(opened, Suggestion.id, filters.category)
+    rows = union_all(opened, changes).subquery()
+    frame = _frame(select(rows.c.suggestion_id, rows.c.status, rows.c.days),
+                   ["suggestion_id", "status", "days"])  # fmt: skip
+    return frame.astype({"days": "float64"}).round({"days": 4})
+
+
+def votes_by_status(filters: Filters) -> pd.DataFrame:
+    """Votes per status, over suggestions created in the range."""
+    statement = (
+        select(Suggestion.status, func.coalesce(func.sum(Suggestion.vote_count), 0))
+        .where(_in_range(Suggestion.created_at, filters))
+        .group_by(Suggestion.status)
+        .order_by(Suggestion.status)
+    )
+    statement = _tagged(statement, Suggestion.id, filters.category)
+    return _frame(statement, ["status", "votes"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Support (the category filter is the request's category)
+
+
+def _support(statement: Select, filters: Filters) -> Select:
+    if filters.category:
+        statement = statement.where(SupportRequest.category == filters.category)
+    return statement
+
+
+def support_volume(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """New requests per (period, category)."""
+    label = period(SupportRequest.created_at, unit)
+    statement = (
+        select(label, SupportRequest.category, func.count())
+        .where(_in_range(SupportRequest.created_at, filters))
+        .group_by(label, SupportRequest.category)
+        .order_by(label, SupportRequest.category)
+    )
+    return _frame(_support(statement, filters), ["period", "category", "count"])
+
+
+def support_durations(filters: Filters) -> pd.DataFrame:
+    """Per request filed in the range: priority, hours to first response and to solve."""
+    statement = select(
+        SupportRequest.priority,
+        hours_between(SupportRequest.created_at, SupportRequest.first_response_at),
+        hours_between(SupportRequest.created_at, SupportRequest.solved_at),
+    ).where(_in_range(SupportRequest.created_at, filters))
+    frame = _frame(
+        _support(statement, filters), ["priority", "first_response_hours", "resolution_hours"]
+    )
+    # SQLite's julianday() is exact to about a millisecond; hours to 4 places are exact enough.
+    hours = ["first_response_hours", "resolution_hours"]
+    return frame.astype({column: "float64" for column in hours}).round(dict.fromkeys(hours, 4))
+
+
+def sla_attainment(filters: Filters) -> pd.DataFrame:
+    """Per priority: requests with a first response / solve, and how many were on time."""
+    request = SupportRequest
+
+    def on_time(done, due):
+        return func.coalesce(func.sum(case((done <= due, 1), else_=0)), 0)
+
+    statement = (
+        select(
+            request.priority,
+            func.count(request.first_response_at),
+            on_time(request.first_response_at, request.first_response_due_at),
+            func.count(request.solved_at),
+            on_time(request.solved_at, request.resolution_due_at),
+        )
+        .where(_in_range(request.created_at, filters))
+        .group_by(request.priority)
+    )
+    return _frame(
+        _support(statement, filters),
+        ["priority", "responded", "responded_on_time", "solved", "solved_on_time"],
+    )
+
+
+def support_flow(filters: Filters, unit: str = "week") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Requests created and solved per period up to the range's end (all history before it)."""
+    created_label = period(SupportRequest.created_at, unit)
+    created = (
+        select(created_label, func.count())
+        .where(SupportRequest.created_at < filters.end_at)
+        .group_by(created_label)
+    )
+    solved_label = period(SupportRequest.solved_at, unit)
+    solved = (
+        select(solved_label, func.count())
+        .where(SupportRequest.solved_at < filters.end_at)
+        .group_by(solved_label)
+    )
+    return (
+        _frame(_support(created, filters), ["period", "count"]),
+        _frame(_support(solved, filters), ["period", "count"]),
+    )
+
+
+def deflection_sessions(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Per period of the form session's start: sessions shown matches, and those deflected."""
+    session = DeflectionSession
+    shown = select(DeflectionEvent.id).where(
+        DeflectionEvent.session_id == session.id, DeflectionEvent.kind == "shown"
+    )
+    opened = select(DeflectionEvent.id).where(
+        DeflectionEvent.session_id == session.id, DeflectionEvent.kind == "opened"
+    )
+    filed = select(SupportRequest.id).where(
+        SupportRequest.deflection_session_id == session.id,
+        SupportRequest.created_at < session.window_ends_at,
+    )
+    label = period(session.started_at, unit)
+    deflected = case((and_(opened.exists(), ~filed.exists()), 1), else_=0)
+    statement = (
+        select(label, func.count(), func.coalesce(func.sum(deflected), 0))
+        .where(_in_range(session.started_at, filters), shown.exists())
+        .group_by(label)
+        .order_by(label)
+    )
+    return _frame(statement, ["period", "shown", "deflected"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Engagement (the category filter is a question tag)
+
+
+def _question_tagged(post_id, tag: str | None) -> ColumnElement | None:
+    if not tag:
+        return None
+    return post_id.in_(
+        select(question_tag.c.question_id)
+        .join(Tag, Tag.id == question_tag.c.tag_id)
+        .where(Tag.name == tag)
+    )
+
+
+def active_contributors(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Distinct members who asked, answered, commented or voted, per period."""
+    thread = func.coalesce(Post.parent_id, Post.id)
+    posts = select(period(Post.created_at, unit).label("period"),
+                   Post.author_id.label("user_id")).where(
+        _in_range(Post.created_at, filters), Post.deleted_at.is_(None)
+    )  # fmt: skip
+    comments = (
+        select(period(Comment.created_at, unit).label("period"),
+               Comment.author_id.label("user_id"))
+        .join(Post, Post.id == Comment.post_id)
+        .where(_in_range(Comment.created_at, filters))
+    )  # fmt: skip
+    votes = (
+        select(period(Vote.created_at, unit).label("period"), Vote.voter_id.label("user_id"))
+        .join(Post, Post.id == Vote.post_id)
+        .where(_in_range(Vote.created_at, filters))
+    )
+    tagged = _question_tagged(thread, filters.category)
+    if tagged is not None:
+        posts, comments, votes = (part.where(tagged) for part in (posts, comments, votes))
+    rows = union_all(posts, comments, votes).subquery()
+    statement = (
+        select(rows.c.period, func.count(distinct(rows.c.user_id)))
+        .group_by(rows.c.period)
+        .order_by(rows.c.period)
+    )
+    return _frame(statement, ["period", "active"])
+
+
+def questions_answered(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Per period of asking: questions, answered within 24 hours, with an accepted answer."""
+    answer = Post.__table__.alias("answer")
+    first_answer = (
+        select(func.min(answer.c.created_at))
+        .where(
+            answer.c.parent_id == Post.id,
+            answer.c.kind == "answer",
+            answer.c.deleted_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    within = hours_between(Post.created_at, first_answer) <= 24
+    question = Post.__table__
+    label = period(Post.created_at, unit)
+    accepted = question.c.accepted_answer_id.is_not(None)
+    statement = (
+        select(
+            label,
+            func.count(),
+            func.coalesce(func.sum(case((within, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
+        )
+        .where(
+            Post.kind == "question", Post.deleted_at.is_(None), _in_range(Post.created_at, filters)
+        )
+        .group_by(label)
+        .order_by(label)
+    )
+    tagged = _question_tagged(Post.id, filters.category)
+    if tagged is not None:
+        statement = statement.where(tagged)
+    return _frame(statement, ["period", "questions", "answered_24h", "accepted"])
+
+
+POINT_BUCKETS = ((1, 1), (2, 10), (11, 50), (51, 200), (201, 1000), (1001, None))
+
+
+def points_distribution() -> pd.DataFrame:
+    """How many active members have totals in each bucket (1, 2-10, ..., over 1000)."""
+    whens = []
+    for low, high in POINT_BUCKETS:
+        label = f"{low}" if low == high else (f"{low}+" if high is None else f"{low}-{high}")
+        test = UserScore.total >= low if high is None else UserScore.total.between(low, high)
+        whens.append((test, label))
+    bucket = case(*whens, else_="1")
+    statement = (
+        select(bucket, func.count())
+        .join(User, User.id == UserScore.user_id)
+        .where(User.role == Role.MEMBER, User.suspended_at.is_(None))
+        .group_by(bucket)
+    )
+    frame = _frame(statement, ["bucket", "members"])
+    order = [label for _, label in whens]
+    return (
+        frame.set_index("bucket").reindex(order, fill_value=0).reset_index()
+        if len(frame)
+        else pd.DataFrame({"bucket": order, "members": [0] * len(order)})
+    )
+
+
+def categories() -> dict[str, list[str]]:
+    """The choices of the category filter: support categories and the tags in use."""
+    from feedback.support_models import CATEGORIES
+
+    tags = list(db.session.scalars(select(Tag.name).order_by(Tag.name)))
+    return {"support": list(CATEGORIES), "tags": tags}
