@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from feedback import followups
-from gamify import engine
+from gamify import badges, engine
 from kudos.database import retry_transient
 from kudos.extensions import db
 from kudos.models import Role, User, UTCDateTime, utcnow
@@ -406,6 +406,7 @@ def answer(
         source_id=response_id,
         at=at,
     )
+    badges.on_event("feedback_response", user_id=member.id, at=at)
     followups.add(
         "survey",
         response_id,

@@ -669,3 +669,26 @@ def test_demo_adds_a_year_of_requests_worked_like_a_help_desk(runner, app):
         rate = support.deflection(oldest - timedelta(days=1), datetime.now(UTC))
         assert rate.sessions > 0 and 0 < rate.deflected < rate.sessions
         assert ledger.verify() == []
+
+
+def test_a_tenth_answer_by_survey_also_earns_voice_of_the_customer(app, desk, make_request):
+    from datetime import date
+
+    from feedback import surveys
+    from gamify.models import Badge, BadgeAward
+
+    with app.app_context():
+        lead, requester = _user(desk["lead"]), _user(desk["requester"])
+        rid = desk["request"]
+        support.change_status(rid, lead, "solved")
+        support.rate(rid, requester, 5)
+        today = date.today()
+        for number in range(9):
+            survey = surveys.create(lead, "nps", f"Would you recommend us? ({number})", today,
+                                    today)  # fmt: skip
+            surveys.answer(requester, survey.id, 9)
+        badge_id = db.session.scalar(select(Badge.id).where(Badge.slug == "voice-of-the-customer"))
+        holders = db.session.scalars(
+            select(BadgeAward.user_id).where(BadgeAward.badge_id == badge_id)
+        ).all()
+        assert holders == [desk["requester"]]
