@@ -92,6 +92,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feedback.support_views.bp)
     app.cli.add_command(feedback.support_cli.support_group)
 
+    # Importers join the core's `kudos import` group.
+    from kudos.imports import import_group
+
+    app.cli.add_command(import_group)
+
     # Analytics reads every feature's tables; nothing imports it but this factory.
     import analytics.views
 
