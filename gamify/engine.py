@@ -54,6 +54,8 @@ DEFAULT_RULES = {
         Rule("suggestion_planned", 10, False, "suggestion planned"),
         Rule("suggestion_completed", 25, False, "suggestion completed"),
         Rule("survey_answered", 1, True, "survey or rating answered"),
+        # Points carried over from another site's reputation; the amount is sent each time.
+        Rule("imported_balance", 0, False, "imported balance"),
     )
 }
 

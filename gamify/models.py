@@ -323,3 +323,38 @@ class BadgeAward(db.Model):
 
     badge: Mapped[Badge] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+# ---------------------------------------------------------------------------------------------
+# Imported communities
+
+LINK_KINDS = ("duplicate", "linked")
+
+
+class PostLink(db.Model):
+    """A question marked as a duplicate of another, or linked to it (as on Stack Exchange)."""
+
+    __tablename__ = "post_link"
+    __table_args__ = (
+        CheckConstraint("kind IN ('duplicate', 'linked')", name="kind_valid"),
+        CheckConstraint("post_id <> related_id", name="not_self"),
+        UniqueConstraint("post_id", "related_id", "kind"),
+        Index("ix_post_link_related_id", "related_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    related_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ImportedRow(db.Model):
+    """Which local row an imported object became: re-importing the same dump finds it here."""
+
+    __tablename__ = "imported_row"
+
+    source: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    original_id: Mapped[int] = mapped_column(primary_key=True)
+    local_id: Mapped[int]

@@ -21,6 +21,7 @@ from gamify.models import (
     Comment,
     PointEvent,
     Post,
+    PostLink,
     PostRevision,
     Question,
     Tag,
@@ -645,6 +646,9 @@ class QuestionPage:
     answers: list[Answer]
     comments: dict[int, list[Comment]] = field(default_factory=dict)
     my_votes: dict[int, int] = field(default_factory=dict)
+    # Live questions this one duplicates, and ones linked to it (imported from Stack Exchange).
+    duplicate_of: list[Question] = field(default_factory=list)
+    linked: list[Question] = field(default_factory=list)
 
 
 def question_page(question_id: int, viewer: User | None) -> QuestionPage:
@@ -683,6 +687,13 @@ def question_page(question_id: int, viewer: User | None) -> QuestionPage:
         .order_by(Comment.created_at, Comment.id)
     ):
         page.comments[comment.post_id].append(comment)
+    for kind, target in db.session.execute(
+        select(PostLink.kind, Question)
+        .join(Question, Question.id == PostLink.related_id)
+        .where(PostLink.post_id == question.id, Question.deleted_at.is_(None))
+        .order_by(PostLink.kind, Question.id)
+    ).all():
+        (page.duplicate_of if kind == "duplicate" else page.linked).append(target)
     if viewer is not None:
         page.my_votes = dict(
             db.session.execute(
