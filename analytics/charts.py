@@ -98,6 +98,36 @@ def rate_bars(
     return _layout(fig, title, "%", percent=True)
 
 
+def sentiment_bars(frame: pd.DataFrame, x: str, title: str, x_title: str | None = None):
+    """Mean compound score (-1 to 1) per period or category, with n on each bar.
+
+    Bars above 0 are green, below red; a hidden cell (n under 5) is a gap labelled n<5.
+    """
+    if frame.empty:
+        return empty(title)
+    colors = [
+        COLORS["neutral"] if pd.isna(mean) else COLORS["good"] if mean >= 0 else COLORS["bad"]
+        for mean in frame["mean"]
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=frame[x].astype(str),
+            y=frame["mean"],
+            name="mean sentiment",
+            text=_n_text(frame),
+            textposition="outside",
+            marker_color=colors,
+            customdata=frame[["n"]].to_numpy(),
+            hovertemplate="%{y:.2f} (n=%{customdata[0]})<extra></extra>",
+        )
+    )
+    _layout(fig, title, "mean compound score (-1 to 1)")
+    fig.update_yaxes(range=[-1, 1], zeroline=True)
+    if x_title:
+        fig.update_xaxes(title_text=x_title)
+    return fig
+
+
 def nps_stack(frame: pd.DataFrame, title: str = "NPS by month") -> go.Figure:
     """Promoters, passives and detractors stacked to 100%, with the NPS line."""
     if frame.empty:

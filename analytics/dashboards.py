@@ -39,7 +39,8 @@ class Dashboard:
     slug: str
     title: str
     description: str
-    # Which list the category filter offers: support categories or tags.
+    # Which list the category filter offers: "support" categories, "tags", or "sentiment"
+    # (support categories, survey and suggestion).
     category_kind: str
     panels: tuple[Panel, ...]
 
@@ -257,6 +258,35 @@ def points(filters: Filters) -> PanelResult:
     )
 
 
+# Sentiment -------------------------------------------------------------------------------------
+
+
+def sentiment_weekly(filters: Filters) -> PanelResult:
+    sums = queries.sentiment_sums(filters, "week")
+    frame = metrics.suppress(metrics.sentiment_mean(sums, ["period"]), ["mean"])
+    total = metrics.sentiment_mean(sums) if len(sums) else None
+    n = 0 if total is None else int(total["n"].iloc[0])
+    mean = None if total is None else total["mean"].iloc[0]
+    shown = (
+        f"hidden (n={n}, fewer than {metrics.MIN_CELL})"
+        if n < metrics.MIN_CELL or mean is None or pd.isna(mean)
+        else f"{mean:+.2f} (n={n})"
+    )
+    return PanelResult(
+        frame,
+        charts.sentiment_bars(frame, "period", "Mean sentiment by week"),
+        [("Mean sentiment in the range (-1 to 1)", shown)],
+    )
+
+
+def sentiment_by_category(filters: Filters) -> PanelResult:
+    sums = queries.sentiment_sums(filters, "week")
+    frame = metrics.suppress(metrics.sentiment_mean(sums, ["category"]), ["mean"])
+    return PanelResult(
+        frame, charts.sentiment_bars(frame, "category", "Mean sentiment by category", "category")
+    )
+
+
 DASHBOARDS = {
     board.slug: board
     for board in (
@@ -307,6 +337,18 @@ DASHBOARDS = {
                 Panel("answered", "Answered within 24 hours", answered_24h),
                 Panel("accepted", "Accepted-answer rate", accepted),
                 Panel("points", "Points distribution", points),
+            ),
+        ),
+        Dashboard(
+            "sentiment",
+            "Sentiment",
+            "How members feel in what they write: survey and rating comments and suggestion "
+            "comments, scored with VADER and a domain word list. Only means over 5 or more "
+            "texts are shown, never a person's score.",
+            "sentiment",
+            (
+                Panel("weekly", "Sentiment by week", sentiment_weekly),
+                Panel("categories", "Sentiment by category", sentiment_by_category),
             ),
         ),
     )

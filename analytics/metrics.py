@@ -7,6 +7,7 @@ returns the wrong shape fails loudly here instead of drawing a wrong chart.
 - CSAT % = responses rated 4 or 5 / all responses x 100.
 - NPS = % promoters (9-10) - % detractors (0-6); passives (7-8) count in the denominator.
 - CES % = responses >= 5 on the 7-point scale / all responses x 100 (the mean beside it).
+- Sentiment = the mean VADER compound score (-1 to 1) of the texts scored, with n.
 - A rate over fewer than MIN_CELL responses is hidden (NaN, suppressed=True).
 """
 
@@ -101,6 +102,25 @@ def ces(counts: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
         totals = np.array([weighted["total"].sum()])
     out["mean"] = totals / out["n"].where(out["n"] > 0).to_numpy()
     return out
+
+
+def sentiment_mean(sums: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Mean compound score per group from (by..., n, total) sums: n and mean, no totals.
+
+    The totals are dropped so that an export of a hidden cell cannot be divided back into it.
+    """
+    _require(sums, [*by, "n", "total"])
+    if len(sums) and (sums["n"] < 0).any():
+        raise MetricError("counts cannot be negative")
+    if len(sums) and (sums["total"].abs() > sums["n"] + 1e-6).any():
+        raise MetricError("compound scores lie between -1 and 1")
+    if by:
+        out = sums.groupby(list(by), sort=True, dropna=False)[["n", "total"]].sum().reset_index()
+    else:
+        out = pd.DataFrame([sums[["n", "total"]].sum()])
+    out = out.astype({"n": "int64", "total": "float64"})
+    out["mean"] = (out["total"] / out["n"].where(out["n"] > 0)).round(4)
+    return out.drop(columns="total")
 
 
 def suppress(frame: pd.DataFrame, rates: Sequence[str], n: str = "n", minimum: int = MIN_CELL):

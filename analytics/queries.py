@@ -16,7 +16,8 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from feedback.models import Suggestion, SuggestionStatusChange, suggestion_tag
+from feedback.historic import HistoricResponse
+from feedback.models import Suggestion, SuggestionComment, SuggestionStatusChange, suggestion_tag
 from feedback.support_models import (
     DeflectionEvent,
     DeflectionSession,
@@ -99,10 +100,33 @@ def periods(filters: Filters, unit: str) -> list[str]:
 # Satisfaction
 
 
-def csat_counts(filters: Filters, unit: str = "week") -> pd.DataFrame:
-    """CSAT responses per (period, score): support ratings and CSAT survey answers.
+def _historic(kind: str, filters: Filters, unit: str) -> Select:
+    """Imported past responses of one kind as (period, score) rows, in the category if any."""
+    statement = select(
+        period(HistoricResponse.responded_at, unit).label("period"),
+        HistoricResponse.score.label("score"),
+    ).where(HistoricResponse.kind == kind, _in_range(HistoricResponse.responded_at, filters))
+    if filters.category:
+        statement = statement.where(HistoricResponse.category == filters.category)
+    return statement
 
-    Survey answers carry no category, so a category filter keeps support ratings only.
+
+def _score_counts(parts: list[Select]) -> pd.DataFrame:
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    statement = (
+        select(rows.c.period, rows.c.score, func.count())
+        .group_by(rows.c.period, rows.c.score)
+        .order_by(rows.c.period, rows.c.score)
+    )
+    return _frame(statement, ["period", "score", "count"])
+
+
+def csat_counts(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """CSAT responses per (period, score): support ratings, CSAT survey answers, and imported
+    historic CSAT responses.
+
+    Survey answers carry no category, so a category filter keeps support ratings and the
+    historic responses of that category.
     """
     ratings = (
         select(
@@ -114,38 +138,32 @@ def csat_counts(filters: Filters, unit: str = "week") -> pd.DataFrame:
     )
     if filters.category:
         ratings = ratings.where(SupportRequest.category == filters.category)
-        rows = ratings.subquery()
-    else:
-        answers = (
-            select(
-                period(SurveyResponse.created_at, unit).label("period"),
-                SurveyResponse.score.label("score"),
-            )
-            .join(Survey, Survey.id == SurveyResponse.survey_id)
-            .where(Survey.kind == "csat", _in_range(SurveyResponse.created_at, filters))
+    parts = [ratings, _historic("csat", filters, unit)]
+    if not filters.category:
+        parts.append(_survey_answers("csat", filters, unit))
+    return _score_counts(parts)
+
+
+def _survey_answers(kind: str, filters: Filters, unit: str) -> Select:
+    return (
+        select(
+            period(SurveyResponse.created_at, unit).label("period"),
+            SurveyResponse.score.label("score"),
         )
-        rows = union_all(ratings, answers).subquery()
-    statement = (
-        select(rows.c.period, rows.c.score, func.count())
-        .group_by(rows.c.period, rows.c.score)
-        .order_by(rows.c.period, rows.c.score)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(Survey.kind == kind, _in_range(SurveyResponse.created_at, filters))
     )
-    return _frame(statement, ["period", "score", "count"])
 
 
 def survey_counts(kind: str, filters: Filters, unit: str) -> pd.DataFrame:
-    """Survey answers of one kind (nps, ces) per (period, score)."""
-    if filters.category:
-        return pd.DataFrame(columns=["period", "score", "count"])  # surveys have no category
-    label = period(SurveyResponse.created_at, unit)
-    statement = (
-        select(label, SurveyResponse.score, func.count())
-        .join(Survey, Survey.id == SurveyResponse.survey_id)
-        .where(Survey.kind == kind, _in_range(SurveyResponse.created_at, filters))
-        .group_by(label, SurveyResponse.score)
-        .order_by(label, SurveyResponse.score)
-    )
-    return _frame(statement, ["period", "score", "count"])
+    """Answers of one kind (nps, ces) per (period, score): surveys and historic responses.
+
+    Survey answers have no category, so a category filter keeps historic responses only.
+    """
+    parts = [_historic(kind, filters, unit)]
+    if not filters.category:
+        parts.append(_survey_answers(kind, filters, unit))
+    return _score_counts(parts)
 
 
 def csat_offered(filters: Filters) -> tuple[int, int]:
@@ -458,9 +476,71 @@ def points_distribution() -> pd.DataFrame:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Sentiment (the category is a support category, "survey" or "suggestion")
+
+SENTIMENT_SOURCES = ("survey", "suggestion")
+
+
+def sentiment_sums(filters: Filters, unit: str = "week") -> pd.DataFrame:
+    """Per (period, category): how many texts were scored and the sum of their scores.
+
+    Support ratings count under their request's category, survey answers under "survey",
+    suggestion comments under "suggestion", and historic responses under their category, or
+    "survey" when they have none. Only sums leave the database, never a person's score.
+    """
+    scored = [
+        select(
+            period(SurveyResponse.created_at, unit).label("period"),
+            literal("survey").label("category"),
+            SurveyResponse.sentiment.label("sentiment"),
+        ).where(
+            _in_range(SurveyResponse.created_at, filters), SurveyResponse.sentiment.is_not(None)
+        ),
+        select(
+            period(SupportRating.created_at, unit).label("period"),
+            SupportRequest.category.label("category"),
+            SupportRating.sentiment.label("sentiment"),
+        )
+        .join(SupportRequest, SupportRequest.id == SupportRating.request_id)
+        .where(_in_range(SupportRating.created_at, filters), SupportRating.sentiment.is_not(None)),
+        select(
+            period(SuggestionComment.created_at, unit).label("period"),
+            literal("suggestion").label("category"),
+            SuggestionComment.sentiment.label("sentiment"),
+        ).where(
+            _in_range(SuggestionComment.created_at, filters),
+            SuggestionComment.sentiment.is_not(None),
+        ),
+        select(
+            period(HistoricResponse.responded_at, unit).label("period"),
+            func.coalesce(HistoricResponse.category, literal("survey")).label("category"),
+            HistoricResponse.sentiment.label("sentiment"),
+        ).where(
+            _in_range(HistoricResponse.responded_at, filters),
+            HistoricResponse.sentiment.is_not(None),
+        ),
+    ]
+    rows = union_all(*scored).subquery()
+    statement = (
+        select(rows.c.period, rows.c.category, func.count(), func.sum(rows.c.sentiment))
+        .group_by(rows.c.period, rows.c.category)
+        .order_by(rows.c.period, rows.c.category)
+    )
+    if filters.category:
+        statement = statement.where(rows.c.category == filters.category)
+    frame = _frame(statement, ["period", "category", "n", "total"])
+    return frame.astype({"n": "int64", "total": "float64"})
+
+
 def categories() -> dict[str, list[str]]:
-    """The choices of the category filter: support categories and the tags in use."""
+    """The choices of the category filter: support categories, the tags in use, and the
+    sentiment dashboard's sources (support categories, surveys, suggestions)."""
     from feedback.support_models import CATEGORIES
 
     tags = list(db.session.scalars(select(Tag.name).order_by(Tag.name)))
-    return {"support": list(CATEGORIES), "tags": tags}
+    return {
+        "support": list(CATEGORIES),
+        "tags": tags,
+        "sentiment": [*CATEGORIES, *SENTIMENT_SOURCES],
+    }

@@ -75,7 +75,9 @@ def parse_filters(board: Dashboard) -> Filters:
     if category is not None:
         choices = queries.categories()[board.category_kind]
         if category not in choices:
-            what = "support category" if board.category_kind == "support" else "tag"
+            what = {"support": "support category", "tags": "tag"}.get(
+                board.category_kind, "category"
+            )
             raise FilterError(f"There is no {what} “{category[:40]}”.")
     return Filters(start, end, category)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -130,12 +131,15 @@ class SuggestionComment(db.Model):
     __tablename__ = "suggestion_comment"
     __table_args__ = (
         Index("ix_suggestion_comment_suggestion_id_created_at", "suggestion_id", "created_at"),
+        Index("ix_suggestion_comment_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     body: Mapped[str] = mapped_column(Text)
+    # VADER compound score of the body (feedback.sentiment), for aggregate trends only.
+    sentiment: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship()

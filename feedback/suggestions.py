@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from feedback import sentiment
 from feedback.models import (
     STATUSES,
     TITLE_MAX,
@@ -434,7 +435,11 @@ def comment(
         raise FeedbackError(f"A comment has at most {COMMENT_MAX} characters.", "body")
     suggestion = get(suggestion_id)
     row = SuggestionComment(
-        suggestion_id=suggestion.id, author_id=author.id, body=text, created_at=at
+        suggestion_id=suggestion.id,
+        author_id=author.id,
+        body=text,
+        sentiment=sentiment.score(text),
+        created_at=at,
     )
     db.session.add(row)
     db.session.execute(

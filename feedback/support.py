@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from feedback import followups
+from feedback import followups, sentiment
 from feedback import suggestions as suggestion_services
 from feedback.models import Suggestion
 from feedback.support_models import (
@@ -902,6 +902,7 @@ def rate(
                 score=score,
                 comment=comment,
                 reason=reason,
+                sentiment=sentiment.score_parts(reason, comment),
                 created_at=at,
             )
             .on_conflict_do_nothing(index_elements=["request_id"])

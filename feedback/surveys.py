@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import (
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
-from feedback import followups
+from feedback import followups, sentiment
 from gamify import badges, engine
 from kudos.database import retry_transient
 from kudos.extensions import db
@@ -117,6 +118,7 @@ class SurveyResponse(db.Model):
         UniqueConstraint("survey_id", "user_id"),
         CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
         Index("ix_survey_response_user_id", "user_id"),
+        Index("ix_survey_response_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +126,8 @@ class SurveyResponse(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     score: Mapped[int]
     comment: Mapped[str | None] = mapped_column(Text)
+    # VADER compound score of the comment (feedback.sentiment); None without a comment.
+    sentiment: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
@@ -391,7 +395,14 @@ def answer(
     # The unique key decides between simultaneous submits: the loser inserts nothing.
     response_id = db.session.execute(
         _insert(SurveyResponse)
-        .values(survey_id=survey_id, user_id=member.id, score=score, comment=comment, created_at=at)
+        .values(
+            survey_id=survey_id,
+            user_id=member.id,
+            score=score,
+            comment=comment,
+            sentiment=sentiment.score(comment),
+            created_at=at,
+        )
         .on_conflict_do_nothing(index_elements=["survey_id", "user_id"])
         .returning(SurveyResponse.id)
     ).scalar()

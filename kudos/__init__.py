@@ -93,9 +93,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(feedback.support_cli.support_group)
 
     # Importers join the core's `kudos import` group.
+    import feedback.historic
     import gamify.import_cli
     from kudos.imports import import_group
 
+    import_group.add_command(feedback.historic.import_feedback_command)
     import_group.add_command(gamify.import_cli.stackexchange_command)
     app.cli.add_command(import_group)
 
