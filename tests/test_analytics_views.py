@@ -147,9 +147,10 @@ def test_unknown_dashboards_and_charts_are_404(client, auth):
 
 
 def test_plotly_is_served_by_the_app_and_scripts_stay_self_only(client, auth):
-    response = client.get("/static/vendor/plotly.min.js")
-    assert response.status_code == 200 and response.mimetype == "text/javascript"
-    assert b"plotly.js v" in response.get_data()[:200]
+    # The response streams the file: close it, or the open file outlives the test.
+    with client.get("/static/vendor/plotly.min.js") as response:
+        assert response.status_code == 200 and response.mimetype == "text/javascript"
+        assert b"plotly.js v" in response.get_data()[:200]
     auth.login_as("lead")
     policy = client.get("/analytics/support").headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "unsafe-eval" not in policy
