@@ -29,7 +29,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree as ET
 from markdownify import markdownify
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from gamify import engine, search
 from gamify.models import (
@@ -532,14 +532,23 @@ class _Importer:
         for question_id, original_answer in accepted_original.items():
             if original_answer in answers:
                 self.accepted[question_id] = answers[original_answer]
-        for question_id in questions.values():
+        # One executemany on the table: an ORM update would re-check every object in the session.
+        post = Post.__table__
+        if questions:
             db.session.execute(
-                update(Question)
-                .where(Question.id == question_id)
+                update(post)
+                .where(post.c.id == bindparam("question"))
                 .values(
-                    answer_count=counts.get(question_id, 0),
-                    accepted_answer_id=self.accepted.get(question_id),
-                )
+                    answer_count=bindparam("answers"), accepted_answer_id=bindparam("accepted")
+                ),
+                [
+                    {
+                        "question": question_id,
+                        "answers": counts.get(question_id, 0),
+                        "accepted": self.accepted.get(question_id),
+                    }
+                    for question_id in questions.values()
+                ],
             )
 
     def _revision(self, post: Post, editor_id: int, at: datetime, note: str) -> None:
@@ -711,9 +720,13 @@ class _Importer:
                 self._accept(original, post, at)
             else:
                 self._vote(original, kind, post, at)
-        for post_id, delta in self.scores.items():
+        post = Post.__table__
+        if self.scores:
             db.session.execute(
-                update(Post).where(Post.id == post_id).values(score=Post.score + delta)
+                update(post)
+                .where(post.c.id == bindparam("post"))
+                .values(score=post.c.score + bindparam("delta")),
+                [{"post": post_id, "delta": delta} for post_id, delta in self.scores.items()],
             )
 
     def _key(self, *parts) -> str:
