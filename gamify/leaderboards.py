@@ -8,14 +8,17 @@ every board is a total order and a rank can be counted rather than found by load
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     FromClause,
     Select,
     and_,
+    bindparam,
     case,
     func,
     or_,
@@ -287,17 +290,13 @@ def rank_of(
     return Standing(rank, user_id, display_name, points, above, below)
 
 
-def hall_of_fame(
-    period: str, *, count: int = 6, today: date | None = None
-) -> list[tuple[date, str, list[Row]]]:
-    """Return the member top 10 of each of the `count` past periods, most recent first."""
-    start = current_start(period, today)
-    starts = []
-    for _ in range(count):
-        start = previous_start(period, start)
-        starts.append(start)
-    if not starts:
-        return []
+@functools.cache
+def _hall_of_fame_statement(period: str, count: int) -> Select:
+    """The hall of fame's query for `count` past periods, their starts bound at execution.
+
+    Built once per period and count: constructing the six-part union anew took most of the
+    leaderboard page's time, and the statement depends on nothing else.
+    """
     order = (PointPeriod.points.desc(), PointPeriod.reached_at.asc(), PointPeriod.user_id.asc())
     # One top-10 per period, each read from the board index and cut short by its LIMIT (a
     # window function would rank every row of every period first). SQLite accepts ORDER BY
@@ -313,22 +312,36 @@ def hall_of_fame(
         .join(User, User.id == PointPeriod.user_id)
         .where(
             PointPeriod.period == period,
-            PointPeriod.start == start,
+            PointPeriod.start == bindparam(f"start_{index}", type_=Date()),
             PointPeriod.points > 0,
             *_eligible(False),
         )
         .order_by(*order)
         .limit(HALL_OF_FAME_SIZE)
         .subquery()
-        for start in starts
+        for index in range(count)
     ]
     top = union_all(*(select(one) for one in tops)).subquery("top")
+    return select(top).order_by(
+        top.c.start.desc(), top.c.points.desc(), top.c.reached_at.asc(), top.c.user_id.asc()
+    )
+
+
+def hall_of_fame(
+    period: str, *, count: int = 6, today: date | None = None
+) -> list[tuple[date, str, list[Row]]]:
+    """Return the member top 10 of each of the `count` past periods, most recent first."""
+    start = current_start(period, today)
+    starts = []
+    for _ in range(count):
+        start = previous_start(period, start)
+        starts.append(start)
+    if not starts:
+        return []
+    statement = _hall_of_fame_statement(period, len(starts))
+    params = {f"start_{index}": start for index, start in enumerate(starts)}
     rows: dict[date, list[Row]] = {start: [] for start in starts}
-    for row in db.session.execute(
-        select(top).order_by(
-            top.c.start.desc(), top.c.points.desc(), top.c.reached_at.asc(), top.c.user_id.asc()
-        )
-    ):
+    for row in db.session.execute(statement, params):
         ranked = rows[row.start]
         ranked.append(Row(len(ranked) + 1, row.user_id, row.display_name, row.points))
     return [(start, period_label(period, start), rows[start]) for start in starts]
