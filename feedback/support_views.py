@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from feedback import support as services
+from feedback import web
 from feedback.support_forms import (
     AssignForm,
     LinkForm,
@@ -25,6 +26,7 @@ from feedback.support_forms import (
     StatusForm,
 )
 from feedback.support_models import CATEGORIES, PRIORITIES, STATUSES
+from feedback.web import form_failed, page_number, refuse
 from kudos.forms import attach_error
 from kudos.models import utcnow
 from kudos.security import role_required
@@ -35,38 +37,18 @@ PER_PAGE = 25
 LEAD_ROLES = ("lead", "admin")
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
-
-
 def _detail(request_id: int) -> str:
     return url_for("support.detail", request_id=request_id)
-
-
-def _fail(error: services.SupportError, back: str):
-    if error.status in (403, 404):
-        abort(error.status, error.message)
-    flash(error.message, "error")
-    return redirect(back)
-
-
-def _form_failed(form, back: str, fallback: str):
-    errors = [error for errors in form.errors.values() for error in errors]
-    flash(" ".join(str(error) for error in errors) or fallback, "error")
-    return redirect(back)
 
 
 @bp.route("/support")
 @login_required
 def index():
-    me = _me()
+    me = web.me()
     if not me.is_staff:
         return render_template(
-            "feedback/support/index.html", pagination=services.own_requests(me, _page(), PER_PAGE)
+            "feedback/support/index.html",
+            pagination=services.own_requests(me, page_number(), PER_PAGE),
         )
     args = request.args
     try:
@@ -81,7 +63,7 @@ def index():
     except services.SupportError as error:
         abort(400, error.message)
     now = utcnow()
-    pagination = services.queue(me, filters, _page(), PER_PAGE, now=now)
+    pagination = services.queue(me, filters, page_number(), PER_PAGE, now=now)
     return render_template(
         "feedback/support/queue.html",
         pagination=pagination,
@@ -109,7 +91,7 @@ def _render_new(form, found, status: int = 200):
 @bp.route("/support/new", methods=["GET", "POST"])
 @login_required
 def new():
-    me = _me()
+    me = web.me()
     form = RequestForm()
     if request.method == "GET":
         form.session.data = services.start_session(me)
@@ -140,7 +122,7 @@ def new():
 @login_required
 def similar():
     found = services.show_matches(
-        _me(), request.args.get("session", ""), request.args.get("subject", "")[:200]
+        web.me(), request.args.get("session", ""), request.args.get("subject", "")[:200]
     )
     session = request.args.get("session", "")
 
@@ -177,7 +159,7 @@ def similar():
 @login_required
 def open_match(session_id: str, kind: str, target_id: int):
     try:
-        target = services.open_match(_me(), session_id, kind, target_id)
+        target = services.open_match(web.me(), session_id, kind, target_id)
     except services.SupportError as error:
         abort(404, error.message)
     return redirect(target)
@@ -188,14 +170,14 @@ def open_match(session_id: str, kind: str, target_id: int):
 def solved():
     form = SessionForm()
     if not form.validate_on_submit():
-        return _form_failed(form, url_for("support.new"), "Try again from the request form.")
-    services.mark_solved(_me(), form.session.data)
+        return form_failed(form, url_for("support.new"), "Try again from the request form.")
+    services.mark_solved(web.me(), form.session.data)
     flash("Glad that helped! No request was filed.", "success")
     return redirect(url_for("support.index"))
 
 
 def _render_detail(request_id: int, reply_form=None, rating_form=None, status: int = 200):
-    me = _me()
+    me = web.me()
     try:
         item = services.get_visible(request_id, me)
     except services.SupportError as error:
@@ -240,7 +222,7 @@ def reply(request_id: int):
         try:
             services.reply(
                 request_id,
-                _me(),
+                web.me(),
                 form.body.data,
                 internal=bool(form.internal.data),
                 status=form.status.data or None,
@@ -263,10 +245,10 @@ def rate(request_id: int):
         raw = form.score.data
         score = int(raw) if raw and str(raw).isdigit() else None
         try:
-            services.rate(request_id, _me(), score, form.comment.data, form.reason.data)
+            services.rate(request_id, web.me(), score, form.comment.data, form.reason.data)
         except services.SupportError as error:
             if error.status != 400:  # not solved yet, already rated, not yours
-                return _fail(error, _detail(request_id))
+                return refuse(error, _detail(request_id))
             attach_error(form, error.message, error.field)
         else:
             flash("Thank you for rating the help you got.", "success")
@@ -283,11 +265,11 @@ def change_status(request_id: int):
     form = StatusForm()
     back = _detail(request_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "The status could not be changed.")
+        return form_failed(form, back, "The status could not be changed.")
     try:
-        item = services.change_status(request_id, _me(), form.status.data)
+        item = services.change_status(request_id, web.me(), form.status.data)
     except services.SupportError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     flash(f"The request is now {item.status}; the requester was told.", "success")
     return redirect(back)
 
@@ -298,15 +280,15 @@ def assign(request_id: int):
     form = AssignForm()
     back = _detail(request_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "The request could not be assigned.")
+        return form_failed(form, back, "The request could not be assigned.")
     raw = form.assignee.data or ""
     if raw and not raw.isdigit():
         flash("Assign the request to an active lead.", "error")
         return redirect(back)
     try:
-        item = services.assign(request_id, _me(), int(raw) if raw else None)
+        item = services.assign(request_id, web.me(), int(raw) if raw else None)
     except services.SupportError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     flash(
         f"Assigned to {item.assignee.display_name}." if item.assignee else "Unassigned.",
         "success",
@@ -320,11 +302,11 @@ def set_priority(request_id: int):
     form = PriorityForm()
     back = _detail(request_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "The priority could not be changed.")
+        return form_failed(form, back, "The priority could not be changed.")
     try:
-        item = services.set_priority(request_id, _me(), form.priority.data)
+        item = services.set_priority(request_id, web.me(), form.priority.data)
     except services.SupportError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     flash(f"Priority set to {item.priority}; the SLA due times follow it.", "success")
     return redirect(back)
 
@@ -335,11 +317,11 @@ def link_suggestion(request_id: int):
     form = LinkForm()
     back = _detail(request_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "Give the number of a suggestion.")
+        return form_failed(form, back, "Give the number of a suggestion.")
     try:
-        item = services.link_suggestion(request_id, _me(), form.suggestion.data)
+        item = services.link_suggestion(request_id, web.me(), form.suggestion.data)
     except services.SupportError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     if item.suggestion_id:
         flash(f"Linked to suggestion #{item.suggestion_id}; the requester follows it.", "success")
     else:
@@ -354,16 +336,16 @@ def sla():
     if request.method == "POST":
         back = url_for("support.sla")
         if not form.validate_on_submit():
-            return _form_failed(form, back, "The targets could not be saved.")
+            return form_failed(form, back, "The targets could not be saved.")
         try:
             target = services.set_sla_target(
-                _me(),
+                web.me(),
                 form.priority.data,
                 form.first_response_hours.data,
                 form.resolution_hours.data,
             )
         except services.SupportError as error:
-            return _fail(error, back)
+            return refuse(error, back)
         flash(
             f"{target.priority.capitalize()} requests filed from now on: first response within "
             f"{target.first_response_hours} h, resolution within {target.resolution_hours} h.",
@@ -390,7 +372,7 @@ def sla():
 def _api_user():
     if not current_user.is_authenticated:
         abort(401, "Log in to use the support API.")
-    return _me()
+    return web.me()
 
 
 def _as_json(item, viewer, messages=None) -> dict:
@@ -431,7 +413,7 @@ def _as_json(item, viewer, messages=None) -> dict:
 @bp.route("/api/v1/support/requests")
 def api_list():
     me = _api_user()
-    pagination = services.own_requests(me, _page(), PER_PAGE)
+    pagination = services.own_requests(me, page_number(), PER_PAGE)
     return jsonify(
         requests=[_as_json(item, me) for item in pagination.items],
         page=pagination.page,

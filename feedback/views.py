@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from feedback import boards
 from feedback import suggestions as services
@@ -18,6 +18,7 @@ from feedback.forms import (
     VoteForm,
 )
 from feedback.models import STATUSES, status_label
+from feedback.web import form_failed, me, page_number, refuse, viewer
 from kudos.forms import attach_error
 from kudos.models import utcnow
 from kudos.security import role_required
@@ -30,34 +31,8 @@ SORT_TABS = (("trending", "Trending"), ("top", "Top"), ("newest", "Newest"))
 LEAD_ROLES = ("lead", "admin")
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _viewer():
-    return _me() if current_user.is_authenticated else None
-
-
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
-
-
 def _detail(suggestion_id: int) -> str:
     return url_for("feedback.detail", suggestion_id=suggestion_id)
-
-
-def _fail(error: services.FeedbackError, back: str):
-    """Turn a refusal into what a user expects: 404/403, or the reason and back."""
-    if error.status in (403, 404):
-        abort(error.status, error.message)
-    flash(error.message, "error")
-    return redirect(back)
-
-
-def _form_failed(form, back: str, fallback: str):
-    errors = [error for errors in form.errors.values() for error in errors]
-    flash(" ".join(str(error) for error in errors) or fallback, "error")
-    return redirect(back)
 
 
 @bp.route("/suggestions")
@@ -71,7 +46,7 @@ def index():
     if status is not None and status not in STATUSES:
         abort(400, f"There is no status “{status}”.")
     pagination = boards.list_suggestions(
-        sort, _page(), PER_PAGE, status=status, tag=tag, query=query
+        sort, page_number(), PER_PAGE, status=status, tag=tag, query=query
     )
     return render_template(
         "feedback/index.html",
@@ -116,7 +91,7 @@ def new():
     elif form.validate_on_submit():
         try:
             suggestion = services.submit(
-                _me(), form.title.data, form.description.data, form.tags.data
+                me(), form.title.data, form.description.data, form.tags.data
             )
         except services.FeedbackError as error:
             attach_error(form, error.message, error.field)
@@ -130,7 +105,7 @@ def new():
 
 def _render_detail(suggestion_id: int, comment_form=None, status: int = 200):
     try:
-        page = boards.suggestion_page(suggestion_id, _viewer())
+        page = boards.suggestion_page(suggestion_id, viewer())
     except services.FeedbackError as error:
         abort(404, error.message)
     suggestion = page.suggestion
@@ -162,14 +137,14 @@ def vote(suggestion_id: int):
     form = VoteForm()
     back = _detail(suggestion_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "A vote is cast or withdrawn.")
+        return form_failed(form, back, "A vote is cast or withdrawn.")
     try:
         if form.value.data == "up":
-            services.vote(_me(), suggestion_id)
+            services.vote(me(), suggestion_id)
         else:
-            services.unvote(_me(), suggestion_id)
+            services.unvote(me(), suggestion_id)
     except services.FeedbackError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     return redirect(back)
 
 
@@ -179,7 +154,7 @@ def comment(suggestion_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            services.comment(_me(), suggestion_id, form.body.data)
+            services.comment(me(), suggestion_id, form.body.data)
         except services.FeedbackError as error:
             if error.status == 404:
                 abort(404, error.message)
@@ -195,16 +170,16 @@ def follow(suggestion_id: int):
     form = FollowForm()
     back = _detail(suggestion_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "Follow or unfollow.")
+        return form_failed(form, back, "Follow or unfollow.")
     try:
         if form.value.data == "follow":
-            services.follow(_me(), suggestion_id)
+            services.follow(me(), suggestion_id)
             flash("You follow this suggestion and will hear when its status changes.", "success")
         else:
-            services.unfollow(_me(), suggestion_id)
+            services.unfollow(me(), suggestion_id)
             flash("You no longer follow this suggestion.", "info")
     except services.FeedbackError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     return redirect(back)
 
 
@@ -217,11 +192,11 @@ def change_status(suggestion_id: int):
     form = StatusForm()
     back = _detail(suggestion_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "The status could not be changed.")
+        return form_failed(form, back, "The status could not be changed.")
     try:
-        change = services.change_status(suggestion_id, _me(), form.status.data, form.note.data)
+        change = services.change_status(suggestion_id, me(), form.status.data, form.note.data)
     except services.FeedbackError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     flash(f"The suggestion is now {change.to_label}; its followers were told.", "success")
     return redirect(back)
 
@@ -232,11 +207,11 @@ def set_tags(suggestion_id: int):
     form = TagsForm()
     back = _detail(suggestion_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "The tags could not be saved.")
+        return form_failed(form, back, "The tags could not be saved.")
     try:
-        services.set_tags(suggestion_id, _me(), form.tags.data)
+        services.set_tags(suggestion_id, me(), form.tags.data)
     except services.FeedbackError as error:
-        return _fail(error, back)
+        return refuse(error, back)
     flash("Tags saved.", "success")
     return redirect(back)
 
@@ -247,14 +222,14 @@ def merge(suggestion_id: int):
     form = MergeForm()
     back = _detail(suggestion_id)
     if not form.validate_on_submit():
-        return _form_failed(form, back, "Give the number of the original suggestion.")
+        return form_failed(form, back, "Give the number of the original suggestion.")
     try:
-        original = services.merge(suggestion_id, form.original.data, _me(), form.note.data)
+        original = services.merge(suggestion_id, form.original.data, me(), form.note.data)
     except services.FeedbackError as error:
         if error.status == 404:
             flash(f"There is no suggestion #{form.original.data} to merge into.", "error")
             return redirect(back)
-        return _fail(error, back)
+        return refuse(error, back)
     flash(f"Merged into #{original.id}; its votes and followers moved there.", "success")
     return redirect(_detail(original.id))
 
@@ -266,12 +241,12 @@ def triage():
     if request.method == "POST":
         back = url_for("feedback.triage")
         if not form.validate_on_submit():
-            return _form_failed(form, back, "The statuses could not be changed.")
+            return form_failed(form, back, "The statuses could not be changed.")
         ids = [int(value) for value in request.form.getlist("suggestion") if value.isdigit()]
         try:
-            changed = services.bulk_change_status(ids, _me(), form.status.data, form.note.data)
+            changed = services.bulk_change_status(ids, me(), form.status.data, form.note.data)
         except services.FeedbackError as error:
-            return _fail(error, back)
+            return refuse(error, back)
         count = len(changed)
         flash(
             f"{count} suggestion{'s' if count != 1 else ''} moved to "
@@ -281,7 +256,7 @@ def triage():
         return redirect(back)
     return render_template(
         "feedback/triage.html",
-        pagination=boards.untriaged(_page(), TRIAGE_PER_PAGE),
+        pagination=boards.untriaged(page_number(), TRIAGE_PER_PAGE),
         form=form,
     )
 
