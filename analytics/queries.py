@@ -348,23 +348,29 @@ def support_flow(filters: Filters, unit: str = "week") -> tuple[pd.DataFrame, pd
 
 
 def deflection_sessions(filters: Filters, unit: str = "week") -> pd.DataFrame:
-    """Per period of the form session's start: sessions shown matches, and those deflected."""
+    """Per period of the form session's start: sessions shown matches, and those deflected.
+
+    The three tests are uncorrelated IN lists, each read once: as correlated EXISTS, the
+    "filed" test scanned every support request for each session (support_request has no
+    index on deflection_session_id), minutes at 30,000 sessions and 50,000 requests.
+    """
     session = DeflectionSession
-    shown = select(DeflectionEvent.id).where(
-        DeflectionEvent.session_id == session.id, DeflectionEvent.kind == "shown"
-    )
-    opened = select(DeflectionEvent.id).where(
-        DeflectionEvent.session_id == session.id, DeflectionEvent.kind == "opened"
-    )
-    filed = select(SupportRequest.id).where(
-        SupportRequest.deflection_session_id == session.id,
-        SupportRequest.created_at < session.window_ends_at,
+
+    def with_event(kind: str):
+        return select(DeflectionEvent.session_id).where(DeflectionEvent.kind == kind)
+
+    filed = (
+        select(SupportRequest.deflection_session_id)
+        .join(session, session.id == SupportRequest.deflection_session_id)
+        .where(SupportRequest.created_at < session.window_ends_at)
     )
     label = period(session.started_at, unit)
-    deflected = case((and_(opened.exists(), ~filed.exists()), 1), else_=0)
+    deflected = case(
+        (and_(session.id.in_(with_event("opened")), session.id.not_in(filed)), 1), else_=0
+    )
     statement = (
         select(label, func.count(), func.coalesce(func.sum(deflected), 0))
-        .where(_in_range(session.started_at, filters), shown.exists())
+        .where(_in_range(session.started_at, filters), session.id.in_(with_event("shown")))
         .group_by(label)
         .order_by(label)
     )
