@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
+from flask import g
 
 from analytics import charts, metrics, queries
 from analytics.queries import Filters
@@ -261,8 +262,16 @@ def points(filters: Filters) -> PanelResult:
 # Sentiment -------------------------------------------------------------------------------------
 
 
+def _sentiment_sums(filters: Filters) -> pd.DataFrame:
+    """The weekly sums behind both sentiment panels, read once per request (not cached)."""
+    read = g.setdefault("sentiment_sums", {})
+    if filters not in read:
+        read[filters] = queries.sentiment_sums(filters, "week")
+    return read[filters]
+
+
 def sentiment_weekly(filters: Filters) -> PanelResult:
-    sums = queries.sentiment_sums(filters, "week")
+    sums = _sentiment_sums(filters)
     frame = metrics.suppress(metrics.sentiment_mean(sums, ["period"]), ["mean"])
     total = metrics.sentiment_mean(sums) if len(sums) else None
     n = 0 if total is None else int(total["n"].iloc[0])
@@ -280,7 +289,7 @@ def sentiment_weekly(filters: Filters) -> PanelResult:
 
 
 def sentiment_by_category(filters: Filters) -> PanelResult:
-    sums = queries.sentiment_sums(filters, "week")
+    sums = _sentiment_sums(filters)
     frame = metrics.suppress(metrics.sentiment_mean(sums, ["category"]), ["mean"])
     return PanelResult(
         frame, charts.sentiment_bars(frame, "category", "Mean sentiment by category", "category")
