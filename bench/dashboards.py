@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--query", default="", help="extra query string, e.g. category=iam")
     parser.add_argument("--explain", action="store_true", help="time each panel alone too")
+    parser.add_argument("--only", action="append", help="time this dashboard only (repeatable)")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
     app = make_app(args.database_url)
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> dict:
     results = {}
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
     for name, board in DASHBOARDS.items():
+        if args.only and name not in args.only:
+            continue
         path = f"/analytics/{name}" + (f"?{args.query}" if args.query else "")
 
         def get(path=path):
