@@ -60,7 +60,7 @@ def _rate_text(rate: float | None, n: int, suffix: str = "%") -> str:
 
 def csat_weekly(filters: Filters) -> PanelResult:
     counts = queries.csat_counts(filters, "week")
-    frame = metrics.suppress(metrics.csat(counts, ["period"]), ["csat"])
+    frame = metrics.suppress(metrics.csat(counts, ["period"]), ["csat", "satisfied"])
     frame = metrics.rolling_mean(frame, "csat", 4, "csat_4wk_mean")
     rated, offered = queries.csat_offered(filters)
     total = metrics.csat(counts) if len(counts) else None
@@ -81,7 +81,11 @@ def csat_weekly(filters: Filters) -> PanelResult:
 def nps_monthly(filters: Filters) -> PanelResult:
     counts = queries.survey_counts("nps", filters, "month")
     frame = metrics.nps(counts, ["period"])
-    frame = metrics.suppress(frame, ["promoters_pct", "passives_pct", "detractors_pct", "nps"])
+    frame = metrics.suppress(
+        frame,
+        ["promoters_pct", "passives_pct", "detractors_pct", "nps", "promoters", "passives",
+         "detractors"],
+    )  # fmt: skip
     total = metrics.nps(counts) if len(counts) else None
     return PanelResult(
         frame,
@@ -101,7 +105,7 @@ def nps_monthly(filters: Filters) -> PanelResult:
 
 def ces_monthly(filters: Filters) -> PanelResult:
     counts = queries.survey_counts("ces", filters, "month")
-    frame = metrics.suppress(metrics.ces(counts, ["period"]), ["ces", "mean"])
+    frame = metrics.suppress(metrics.ces(counts, ["period"]), ["ces", "mean", "easy"])
     return PanelResult(
         frame,
         charts.rate_bars(frame, "period", "ces", "CES: % of answers 5 or more (of 7), by month",
@@ -212,7 +216,7 @@ def backlog(filters: Filters) -> PanelResult:
 
 def deflection(filters: Filters) -> PanelResult:
     sessions = queries.deflection_sessions(filters, "week")
-    frame = metrics.suppress(metrics.deflection_rate(sessions), ["deflection"])
+    frame = metrics.suppress(metrics.deflection_rate(sessions), ["deflection", "deflected"])
     total_shown = int(sessions["shown"].sum()) if len(sessions) else 0
     total = int(sessions["deflected"].sum()) if len(sessions) else 0
     return PanelResult(
@@ -239,7 +243,7 @@ def active(filters: Filters) -> PanelResult:
 def _question_rate(filters: Filters, column: str, rate: str, title: str) -> PanelResult:
     frame = queries.questions_answered(filters, "week").rename(columns={"questions": "n"})
     frame[rate] = (frame[column] / frame["n"].where(frame["n"] > 0)) * 100
-    frame = metrics.suppress(frame, [rate])
+    frame = metrics.suppress(frame, [rate, column])
     return PanelResult(frame, charts.rate_bars(frame, "period", rate, title, name=rate))
 
 

@@ -124,7 +124,11 @@ def sentiment_mean(sums: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def suppress(frame: pd.DataFrame, rates: Sequence[str], n: str = "n", minimum: int = MIN_CELL):
-    """Hide rates computed from fewer than minimum responses; mark the rows suppressed."""
+    """Hide rates computed from fewer than minimum responses; mark the rows suppressed.
+
+    Pass the counts a rate is made of too (satisfied, promoters...): a hidden rate must not be
+    recoverable from its parts in the export.
+    """
     _require(frame, [n, *rates])
     out = frame.copy()
     small = out[n] < minimum

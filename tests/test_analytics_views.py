@@ -89,6 +89,8 @@ def test_csat_by_week_with_n_suppression_and_its_csv(client, auth, ratings):
     assert by_week["2026-03-02"]["n"] == "5" and float(by_week["2026-03-02"]["csat"]) == 60.0
     assert by_week["2026-03-09"]["n"] == "4" and by_week["2026-03-09"]["csat"] == ""
     assert by_week["2026-03-09"]["suppressed"] == "True"
+    assert by_week["2026-03-09"]["satisfied"] == ""  # nor can the rate be worked back out
+    assert float(by_week["2026-03-02"]["satisfied"]) == 3
     figure = json.loads(re.search(
         r'<script type="application/json" id="figure-csat">(.*?)</script>', page, re.S
     ).group(1))  # fmt: skip
