@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from feedback.historic import HistoricResponse
 from feedback.models import Suggestion, SuggestionComment, SuggestionStatusChange, suggestion_tag
 from feedback.support_models import (
+    CATEGORIES,
     DeflectionEvent,
     DeflectionSession,
     SupportRating,
@@ -542,8 +543,6 @@ def sentiment_sums(filters: Filters, unit: str = "week") -> pd.DataFrame:
 def categories() -> dict[str, list[str]]:
     """The choices of the category filter: support categories, the tags in use, and the
     sentiment dashboard's sources (support categories, surveys, suggestions)."""
-    from feedback.support_models import CATEGORIES
-
     tags = list(db.session.scalars(select(Tag.name).order_by(Tag.name)))
     return {
         "support": list(CATEGORIES),

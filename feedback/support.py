@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from feedback import followups, sentiment
+from feedback import boards, followups, sentiment
 from feedback import suggestions as suggestion_services
 from feedback.models import Suggestion
 from feedback.support_models import (
@@ -271,12 +271,13 @@ def sla_state(request: SupportRequest, now: datetime | None = None) -> SlaState:
     running = request.status in ACTIVE_STATUSES
     first_window = request.first_response_due_at - request.created_at
     resolution_window = request.resolution_due_at - request.created_at
-    solved = request.solved_at if request.solved_at is not None else None
     return SlaState(
         _target_state(
             request.first_response_at, request.first_response_due_at, first_window, running, now
         ),
-        _target_state(solved, request.resolution_due_at, resolution_window, running, now),
+        _target_state(
+            request.solved_at, request.resolution_due_at, resolution_window, running, now
+        ),
     )
 
 
@@ -366,8 +367,6 @@ def matches(text: str) -> Matches:
         for question in similar_questions(text, limit=MATCH_LIMIT * 3)
         if question.accepted_answer_id is not None or (question.answer_count or 0) > 0
     ][:MATCH_LIMIT]
-    from feedback import boards  # boards imports the suggestion services, not this module
-
     return Matches(questions, boards.similar(text, limit=MATCH_LIMIT))
 
 
@@ -528,7 +527,6 @@ class QueueFilter:
 
 
 def check_filter(
-    viewer: User,
     status: str | None,
     category: str | None,
     priority: str | None,

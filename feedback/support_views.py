@@ -53,7 +53,6 @@ def index():
     args = request.args
     try:
         filters = services.check_filter(
-            me,
             args.get("status", "").strip(),
             args.get("category", "").strip(),
             args.get("priority", "").strip(),

@@ -34,6 +34,8 @@ from sqlalchemy import bindparam, func, select, update
 from gamify import engine, search
 from gamify.models import (
     Answer,
+    Badge,
+    BadgeAward,
     Comment,
     ImportedRow,
     PointEvent,
@@ -57,7 +59,6 @@ REQUIRED_FILES = (
     "Votes.xml",
     "PostLinks.xml",
 )
-OPTIONAL_FILES = ("PostHistory.xml", "Badges.xml")
 POST_TYPES = {1: "question", 2: "answer"}
 OTHER_POST_TYPES = {
     3: "orphaned tag wiki",
@@ -858,8 +859,6 @@ def import_dump(
 
 def badge_agreement(directory: str | Path, summary: Summary) -> None:
     """Compare the holders of badges both sides know (by name) after Kudos's own backfill."""
-    from gamify.models import Badge, BadgeAward
-
     directory = Path(directory)
     path = directory / "Badges.xml"
     if not path.is_file():

@@ -341,10 +341,10 @@ def test_sla_breach_is_computed_at_the_boundary(app, desk, make_request):
 
 def test_the_queue_shows_breached_and_at_risk_requests(app, client, desk, make_request):
     now = datetime.now(UTC)
-    breached = make_request(desk["other"], subject="Deploy job times out", priority="urgent",
-                            at=now - timedelta(hours=2))  # fmt: skip
-    risky = make_request(desk["other"], subject="Logs missing from workspace", priority="urgent",
-                         at=now - timedelta(minutes=50))  # fmt: skip
+    make_request(desk["other"], subject="Deploy job times out", priority="urgent",
+                 at=now - timedelta(hours=2))  # fmt: skip
+    make_request(desk["other"], subject="Logs missing from workspace", priority="urgent",
+                 at=now - timedelta(minutes=50))  # fmt: skip
     _login(client, "lead@example.com")
     page = client.get("/support?sla=breached").get_data(as_text=True)
     assert "Deploy job times out" in page and "Logs missing" not in page
@@ -352,7 +352,6 @@ def test_the_queue_shows_breached_and_at_risk_requests(app, client, desk, make_r
     page = client.get("/support?sla=at_risk").get_data(as_text=True)
     assert "Logs missing" in page and "Deploy job times out" not in page
     assert "Pods stuck pending" not in page  # a normal request filed just now is on track
-    assert {breached, risky}
 
 
 def test_an_admin_changes_a_target_for_new_requests(app, client, auth, desk, make_request):
@@ -500,7 +499,7 @@ def answered(app, make_user, make_question, make_answer):
 
 def test_deflection_events_are_logged_through_a_form_session(app, client, auth, answered):
     question, _unanswered = answered
-    member = auth.login_as("member")
+    auth.login_as("member")
     page = client.get("/support/new").get_data(as_text=True)
     session = page.split('name="session" type="hidden" value="')[1].split('"')[0]
     data = client.get(f"/support/similar?subject=pods+stuck+pending&session={session}").get_json()
@@ -523,7 +522,6 @@ def test_deflection_events_are_logged_through_a_form_session(app, client, auth, 
             datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(1)
         )
         assert (rate.sessions, rate.deflected, rate.rate) == (1, 1, 1.0)
-    assert member
 
 
 def test_a_session_that_files_within_seven_days_is_not_deflected(app, make_user, answered):
