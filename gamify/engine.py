@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gamify import board_cache
 from gamify.models import PointDay, PointEvent, PointPeriod, PointRule, UserScore
 from kudos.extensions import db
 from kudos.models import utcnow
@@ -172,6 +173,7 @@ def _apply_rollups(event: PointEvent, score: UserScore) -> None:
     )
     if not event.applied:
         return
+    board_cache.mark_changed()
     for period, start in period_starts(event.day).items():
         db.session.execute(
             _insert(PointPeriod)

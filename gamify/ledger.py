@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 
+from gamify import board_cache
 from gamify.engine import FLOOR, period_starts
 from gamify.models import PointDay, PointEvent, PointPeriod, UserScore
 from kudos.extensions import db
@@ -96,6 +97,7 @@ def recalculate(progress: Callable[[int], None] | None = None) -> int:
             for (period, start, user), (points, at) in counters.periods.items()
         ],
     )
+    board_cache.mark_changed()
     db.session.commit()
     return len(counters.totals)
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -114,6 +115,16 @@ class PointPeriod(db.Model):
     )
     points: Mapped[int] = mapped_column(default=0)
     reached_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BoardVersion(db.Model):
+    """One row counting the commits that changed a leaderboard (see gamify/board_cache.py)."""
+
+    __tablename__ = "board_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class UserScore(db.Model):

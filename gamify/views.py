@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -14,8 +16,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from gamify import engine, leaderboards, privileges, search, services
+from gamify import board_cache, engine, leaderboards, privileges, search, services
 from gamify.forms import AnswerForm, AskForm, CommentForm, EditAnswerForm, EditForm, VoteForm
 from gamify.models import Question
 from kudos.extensions import login_manager
@@ -345,6 +348,7 @@ def show_leaderboards():
     if tag is not None and not leaderboards.tag_exists(tag):
         abort(404, f"There is no tag named “{tag}”.")
     today = utcnow().date()  # one date for every query of the page, even at midnight
+    start = leaderboards.current_start(period, today) if period != "all" else None
     # Members are ranked on the members board only, leads and admins on the staff board only.
     ranked_here = current_user.is_authenticated and current_user.is_staff == staff
     standing = (
@@ -352,14 +356,36 @@ def show_leaderboards():
         if ranked_here
         else None
     )
-    show_hall = period != "all" and not staff and tag is None
-    hall = (
-        leaderboards.hall_of_fame(period, count=HALL_OF_FAME_PERIODS, today=today)
-        if show_hall
-        else []
+    version = board_cache.version()
+    board_key = (period, staff, tag, start)
+    rows = board_cache.fresh(
+        ("board", *board_key),
+        version,
+        lambda: tuple(leaderboards.board(period, staff=staff, tag=tag, today=today)),
     )
-    # Periods before the community started have nobody to honour.
-    hall = [entry for entry in hall if entry[2]]
+    mine = current_user.id if current_user.is_authenticated else None
+    highlight = mine if any(row.user_id == mine for row in rows) else None
+    board_html = (
+        _fresh_html(
+            version,
+            ("board", *board_key, highlight),
+            "gamify/_board_table.html",
+            lambda: {"rows": rows, "highlight": highlight},
+        )
+        if rows
+        else None
+    )
+    show_hall = period != "all" and not staff and tag is None
+    hall_html = (
+        _fresh_html(
+            version,
+            ("hall", period, start),
+            "gamify/_hall_of_fame.html",
+            lambda: {"hall": _hall(period, today)},
+        )
+        if show_hall
+        else None
+    )
     return render_template(
         "gamify/leaderboards.html",
         period=period,
@@ -367,12 +393,32 @@ def show_leaderboards():
         tag=tag,
         tabs=PERIOD_TABS,
         period_name=dict(PERIOD_TABS)[period],
-        start=leaderboards.current_start(period, today) if period != "all" else None,
-        rows=leaderboards.board(period, staff=staff, tag=tag, today=today),
+        start=start,
+        board_html=board_html,
         ranked_here=ranked_here,
         standing=standing,
-        hall=hall,
+        hall_html=hall_html,
     )
+
+
+def _hall(period: str, today) -> list:
+    # Periods before the community started have nobody to honour.
+    return [
+        entry
+        for entry in leaderboards.hall_of_fame(period, count=HALL_OF_FAME_PERIODS, today=today)
+        if entry[2]
+    ]
+
+
+def _fresh_html(version: int, key: tuple, template: str, context: Callable[[], dict]) -> Markup:
+    """Render a part of the leaderboard page once per board version, per process.
+
+    context() is called only when the part is rendered; key must name everything it shows.
+    """
+    html = board_cache.fresh(
+        ("html", template, *key), version, lambda: render_template(template, **context())
+    )
+    return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
 
 
 def _points_section(user: User) -> dict:
