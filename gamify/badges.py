@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import Date, and_, case, event, exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import Date, and_, case, event, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -724,10 +724,13 @@ def _not_held(candidates: list[Candidate]) -> list[Candidate]:
     if not candidates:
         return []
     keys = [(c.user_id, c.badge.id, c.source_key) for c in candidates]
+    # Narrowed by user and badge, the leading columns of the unique key's index: SQLite does
+    # not search an index for a row-value IN list, and read every award for it.
     held = set(
         db.session.execute(
             select(BadgeAward.user_id, BadgeAward.badge_id, BadgeAward.source_key).where(
-                tuple_(BadgeAward.user_id, BadgeAward.badge_id, BadgeAward.source_key).in_(keys)
+                BadgeAward.user_id.in_(sorted({user_id for user_id, _, _ in keys})),
+                BadgeAward.badge_id.in_(sorted({badge_id for _, badge_id, _ in keys})),
             )
         ).all()
     )

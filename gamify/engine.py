@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from gamify import board_cache
 from gamify.models import PointDay, PointEvent, PointPeriod, PointRule, UserScore
@@ -119,19 +121,37 @@ def _insert(model):
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
+LOCKED = "kudos.locked_scores"  # session.info: the score rows this transaction holds
+
+
 def _lock_score(user_id: int, at: datetime) -> UserScore:
-    """Make sure the user's score row exists and hold it for the rest of the transaction."""
+    """Make sure the user's score row exists and hold it for the rest of the transaction.
+
+    A row already held by this transaction is returned as it is: the lock makes the session's
+    copy the only one that can change, so reading it again would read the same values.
+    """
+    held = db.session.info.setdefault(LOCKED, {})
+    if user_id in held:
+        return held[user_id]
     db.session.execute(
         _insert(UserScore)
         .values(user_id=user_id, total=FLOOR, reached_at=at)
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
-    return db.session.scalars(
+    score = db.session.scalars(
         select(UserScore)
         .where(UserScore.user_id == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    held[user_id] = score
+    return score
+
+
+@sqlalchemy_event.listens_for(Session, "after_transaction_end")
+def _release_scores(session: Session, transaction) -> None:
+    # Any end (a savepoint's too: rolling one back releases the locks taken inside it).
+    session.info.pop(LOCKED, None)
 
 
 def lock_users(user_ids, at: datetime | None = None) -> None:
@@ -174,21 +194,24 @@ def _apply_rollups(event: PointEvent, score: UserScore) -> None:
     if not event.applied:
         return
     board_cache.mark_changed()
-    for period, start in period_starts(event.day).items():
-        db.session.execute(
-            _insert(PointPeriod)
-            .values(
-                period=period,
-                start=start,
-                user_id=event.user_id,
-                points=event.applied,
-                reached_at=at,
-            )
-            .on_conflict_do_update(
-                index_elements=["period", "start", "user_id"],
-                set_={"points": PointPeriod.points + event.applied, "reached_at": at},
-            )
+    periods = _insert(PointPeriod).values(
+        [
+            {
+                "period": period,
+                "start": start,
+                "user_id": event.user_id,
+                "points": event.applied,
+                "reached_at": at,
+            }
+            for period, start in period_starts(event.day).items()
+        ]
+    )
+    db.session.execute(
+        periods.on_conflict_do_update(
+            index_elements=["period", "start", "user_id"],
+            set_={"points": PointPeriod.points + event.applied, "reached_at": at},
         )
+    )
 
 
 def _capped_so_far(user_id: int, day: date) -> int:
