@@ -10,6 +10,9 @@ the rollups. --verify runs gamify.ledger.verify() to prove the counters match th
     python bench/generate.py --database-url postgresql://postgres@127.0.0.1/kudos_bench
     python bench/generate.py --database-url sqlite:////tmp/kudos-bench/sqlite/kudos.db --verify
 
+--badges also awards the badges that past activity earned (the app's own backfill), so that
+bench/votes.py meets a community whose members hold their badges, as on a live site.
+
 The database must be empty (or not exist yet): the schema is created with flask_migrate.
 The search index (post_fts) is left empty.
 """
@@ -31,7 +34,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import Table, func, select, text
 
-from gamify import engine, ledger
+from gamify import badges, engine, ledger
 from gamify.models import (
     PointDay,
     PointEvent,
@@ -749,7 +752,9 @@ def ensure_empty() -> None:
         raise SystemExit("The database already has users: give the generator a fresh database.")
 
 
-def build(plan: Plan, *, verify: bool, sqlite_analyze: bool) -> Community:
+def build(
+    plan: Plan, *, verify: bool, sqlite_analyze: bool, with_badges: bool = False
+) -> Community:
     """Create the schema, draw the community, load it, and rebuild the rollups."""
     clock = time.perf_counter()
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -783,6 +788,9 @@ def build(plan: Plan, *, verify: bool, sqlite_analyze: bool) -> Community:
     community.stats["point periods"] = db.session.scalar(
         select(func.count()).select_from(PointPeriod)
     )
+    if with_badges:
+        community.stats["badge awards"] = badges.backfill()
+        _log(f"badges.backfill(): {community.stats['badge awards']:,} awards", clock)
     if db.engine.dialect.name == "postgresql" or sqlite_analyze:
         analyze()
         _log("statistics analysed", clock)
@@ -812,6 +820,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--verify", action="store_true", help="run gamify.ledger.verify()")
     parser.add_argument(
+        "--badges",
+        action="store_true",
+        help="award the badges past activity earned (gamify.badges.backfill), as in a live site",
+    )
+    parser.add_argument(
         "--sqlite-analyze", action="store_true", help="run ANALYZE on SQLite too (PG always)"
     )
     return parser.parse_args(argv)
@@ -828,7 +841,9 @@ def main(argv: list[str] | None = None) -> Community:
     app = make_app(args.database_url)
     started = time.perf_counter()
     with app.app_context():
-        community = build(plan, verify=args.verify, sqlite_analyze=args.sqlite_analyze)
+        community = build(
+            plan, verify=args.verify, sqlite_analyze=args.sqlite_analyze, with_badges=args.badges
+        )
     print(f"plan: {plan}")
     for name, count in community.stats.items():
         print(f"  {name}: {count:,}")
