@@ -92,6 +92,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feedback.support_views.bp)
     app.cli.add_command(feedback.support_cli.support_group)
 
+    # The backfill of sentiment scores for text saved before they were stored.
+    import feedback.sentiment_cli
+
+    app.cli.add_command(feedback.sentiment_cli.sentiment_group)
+
     # Importers join the core's `kudos import` group.
     import feedback.historic
     import gamify.import_cli
