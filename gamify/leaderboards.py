@@ -79,6 +79,11 @@ class _Ranking:
     display_name: ColumnElement[str]
     points: ColumnElement[int]
     reached: ColumnElement[datetime]
+    # For the members boards of the rollups: the rollup table alone, the conditions on it, and
+    # the eligibility ones (on the user), so that a rank can be counted from the board index.
+    rollup: FromClause | None = None
+    own: tuple[ColumnElement[bool], ...] = ()
+    eligible: tuple[ColumnElement[bool], ...] = ()
 
     def select(self, *columns) -> Select:
         columns = columns or (
@@ -92,16 +97,51 @@ class _Ranking:
     def order(self) -> tuple:
         return (self.points.desc(), self.reached.asc(), self.user_id.asc())
 
-    def ahead_of(self, points: int, reached: datetime, user_id: int) -> ColumnElement[bool]:
+    def ahead_of(
+        self, points: int, reached: datetime, user_id: int, *, scored=None
+    ) -> ColumnElement[bool]:
         # The redundant range on points lets the board index narrow the scan.
+        scored = self.points if scored is None else scored
         return and_(
-            self.points >= points,
+            scored >= points,
             or_(
-                self.points > points,
+                scored > points,
                 self.reached < reached,
                 and_(self.reached == reached, self.user_id < user_id),
             ),
         )
+
+    def count_ahead(self, points: int, reached: datetime, user_id: int) -> int:
+        """Count the people ranked before a score reached at `reached` by user_id."""
+        ahead = self.ahead_of(points, reached, user_id)
+        if self.rollup is None:
+            return db.session.scalar(self.select(func.count()).where(ahead)) or 0
+        # Joining every row ahead to its user costs one lookup per rank. Instead: count the
+        # rollup rows with more points (a range of the board index), add the ties reached
+        # earlier, and take away the few ahead who are not on this board (staff, suspended).
+        count = select(func.count()).select_from(self.rollup).where(*self.own)
+        # Written as a range on (points, reached_at) first, so that SQLite searches the board
+        # index for it rather than splitting the OR into a scan by user id.
+        tied_earlier = and_(
+            self.reached <= reached, or_(self.reached < reached, self.user_id < user_id)
+        )
+        # "points + 0" keeps the board index out of it: the few off-board users lead, each
+        # probed by primary key, rather than every row ahead being checked against them.
+        off_board = (
+            select(func.count())
+            .select_from(self.rollup)
+            .where(
+                *self.own,
+                self.ahead_of(points, reached, user_id, scored=self.points + 0),
+                self.user_id.in_(select(User.id).where(~and_(*self.eligible))),
+            )
+        )
+        total = (
+            count.where(self.points > points).scalar_subquery()
+            + count.where(self.points == points, tied_earlier).scalar_subquery()
+            - off_board.scalar_subquery()
+        )
+        return db.session.scalar(select(total)) or 0
 
     def behind(self, points: int, reached: datetime, user_id: int) -> ColumnElement[bool]:
         return and_(
@@ -160,28 +200,40 @@ def _ranking(period: str, *, staff: bool, tag: str | None, today: date | None) -
         raise UnknownPeriod(f"no leaderboard period {period!r}")
     if tag is not None:
         return _tag_ranking(period, staff=staff, tag=tag, today=today)
+    eligible = _eligible(staff)
     if period == "all":
+        # Everyone starts at 1: only a total above it was earned. (On "+ 0" see below.)
+        own: tuple[ColumnElement[bool], ...] = (UserScore.total + 0 > FLOOR,)
         return _Ranking(
             source=db.join(UserScore, User, User.id == UserScore.user_id),
-            # Everyone starts at 1: only a total above it was earned.
-            conditions=(UserScore.total > FLOOR, *_eligible(staff)),
+            conditions=(*own, *eligible),
             user_id=UserScore.user_id,
             display_name=User.display_name,
             points=UserScore.total,
             reached=UserScore.reached_at,
+            # Staff are few: their board is counted through the join, as it is read.
+            rollup=None if staff else UserScore.__table__,
+            own=own,
+            eligible=eligible,
         )
+    # "points + 0 > 0" is the same test as "points > 0", but no range for the planner to take
+    # the board index for: a lookup of one user goes by primary key, and a board is still read
+    # in the index's order.
+    own = (
+        PointPeriod.period == period,
+        PointPeriod.start == current_start(period, today),
+        PointPeriod.points + 0 > 0,
+    )
     return _Ranking(
         source=db.join(PointPeriod, User, User.id == PointPeriod.user_id),
-        conditions=(
-            PointPeriod.period == period,
-            PointPeriod.start == current_start(period, today),
-            PointPeriod.points > 0,
-            *_eligible(staff),
-        ),
+        conditions=(*own, *eligible),
         user_id=PointPeriod.user_id,
         display_name=User.display_name,
         points=PointPeriod.points,
         reached=PointPeriod.reached_at,
+        rollup=None if staff else PointPeriod.__table__,
+        own=own,
+        eligible=eligible,
     )
 
 
@@ -265,7 +317,7 @@ def rank_of(
         return None
     display_name, points, reached = me
     ahead = ranking.ahead_of(points, reached, user_id)
-    rank = 1 + db.session.scalar(ranking.select(func.count()).where(ahead))
+    rank = 1 + ranking.count_ahead(points, reached, user_id)
     above: tuple[Row, ...] = ()
     below: tuple[Row, ...] = ()
     if around > 0:

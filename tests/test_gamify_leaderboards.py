@@ -245,6 +245,23 @@ def test_rank_of_agrees_with_the_board_under_ties(ctx, member):
             assert rank_of(row.user_id, period, today=TODAY).rank == row.rank
 
 
+def test_rank_of_skips_staff_and_suspended_people_ahead_and_tied(ctx, member):
+    admin = db.session.get(User, member(role="admin"))
+    people = [member(role="lead" if number % 4 == 1 else "member") for number in range(12)]
+    for number, user in enumerate(people):
+        # Three scores, two moments: ties on points and on the moment they were reached.
+        award_points(user, 10 * (number % 3 + 1), at=NOON + timedelta(minutes=number % 2))
+    for user in people[2::5]:
+        services.suspend(admin, db.session.get(User, user))
+    for period in ("week", "month", "all"):
+        for staff in (False, True):
+            rows = board(period, staff=staff, today=TODAY)
+            assert rows, (period, staff)
+            for row in rows:
+                standing = rank_of(row.user_id, period, staff=staff, today=TODAY)
+                assert standing.rank == row.rank, (period, staff, row)
+
+
 def test_rank_of_is_none_off_the_board(ctx, member, tagged):
     idle = member()
     assert rank_of(idle, "week", today=TODAY) is None
