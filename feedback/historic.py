@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import TextIO
@@ -48,6 +48,7 @@ REQUIRED_COLUMNS = ("date", "kind", "score", "comment", "category")
 OPTIONAL_COLUMNS = ("email",)
 COMMENT_MAX = 5_000
 BATCH = 500
+PROGRESS_LINES = 1_000
 NOT_UTF8 = "The file is not UTF-8 text; save it as UTF-8 CSV (nothing was imported)."
 
 
@@ -177,9 +178,15 @@ def clean_row(values: dict[str, str | None], now: datetime) -> CleanRow:
 
 
 def read_rows(
-    stream: TextIO, now: datetime, report: ImportReport
+    stream: TextIO,
+    now: datetime,
+    report: ImportReport,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterable[tuple[int, CleanRow]]:
-    """Yield (line, row) for each good row; note each bad one in the report."""
+    """Yield (line, row) for each good row; note each bad one in the report.
+
+    progress, if given, is called with the number of lines read since its last call.
+    """
     reader = csv.DictReader(stream)
     try:
         header = reader.fieldnames
@@ -197,10 +204,16 @@ def read_rows(
             f"{', '.join(missing)}; it needs {', '.join(REQUIRED_COLUMNS)} (and optionally email)."
         )
     reader.fieldnames = names
+    reported = 0
     while True:
+        if progress is not None and reader.line_num - reported >= PROGRESS_LINES:
+            progress(reader.line_num - reported)
+            reported = reader.line_num
         try:
             values = next(reader)
         except StopIteration:
+            if progress is not None:
+                progress(reader.line_num - reported)
             return
         except UnicodeDecodeError:
             raise HistoricImportError(f"After line {reader.line_num}: {NOT_UTF8}") from None
@@ -245,12 +258,31 @@ def _present(keys: list[str]) -> set[str]:
     return present
 
 
-def import_file(stream: TextIO, *, dry_run: bool = False, now: datetime | None = None):
-    """Load the good rows of a CSV file in one transaction; report loaded, present, skipped."""
+@dataclass
+class ImportPlan:
+    """A checked file: the report so far and the new rows to load, with their accounts."""
+
+    report: ImportReport
+    new: list[CleanRow]
+    accounts: dict[str, int]
+    now: datetime
+
+
+def check_file(
+    stream: TextIO,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportPlan:
+    """Read and check every row, and find which are new; write nothing.
+
+    progress, if given, is called with the number of lines read since its last call.
+    """
     now = now or utcnow()
     report = ImportReport(dry_run=dry_run)
     rows: dict[str, CleanRow] = {}
-    for _, row in read_rows(stream, now, report):
+    for _, row in read_rows(stream, now, report, progress):
         if row.key in rows:
             report.already_present += 1  # the same response twice in one file
         else:
@@ -259,36 +291,48 @@ def import_file(stream: TextIO, *, dry_run: bool = False, now: datetime | None =
     report.already_present += len(present)
     new = [row for key, row in rows.items() if key not in present]
     accounts = _accounts({row.email for row in new if row.email})
-    values = [
-        {
-            "responded_at": row.responded_at,
-            "kind": row.kind,
-            "score": row.score,
-            "comment": row.comment,
-            "category": row.category,
-            "user_id": accounts.get(row.email) if row.email else None,
-            "sentiment": sentiment.score(row.comment),
-            "row_key": row.key,
-            "imported_at": now,
-        }
-        for row in new
-    ]
-    report.matched_accounts = sum(1 for value in values if value["user_id"] is not None)
-    if dry_run:
-        report.loaded = len(values)
+    report.matched_accounts = sum(1 for row in new if row.email and row.email in accounts)
+    return ImportPlan(report, new, accounts, now)
+
+
+def load(plan: ImportPlan, *, progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Score and save the plan's new rows in one transaction (a dry run saves nothing).
+
+    progress, if given, is called with the number of rows after each batch.
+    """
+    report = plan.report
+    if report.dry_run:
+        report.loaded = len(plan.new)
         db.session.rollback()
         return report
     try:
-        for start in range(0, len(values), BATCH):
+        for start in range(0, len(plan.new), BATCH):
+            batch = plan.new[start : start + BATCH]
+            values = [
+                {
+                    "responded_at": row.responded_at,
+                    "kind": row.kind,
+                    "score": row.score,
+                    "comment": row.comment,
+                    "category": row.category,
+                    "user_id": plan.accounts.get(row.email) if row.email else None,
+                    "sentiment": sentiment.score(row.comment),
+                    "row_key": row.key,
+                    "imported_at": plan.now,
+                }
+                for row in batch
+            ]
             # Another import of the same rows at the same moment inserts nothing twice.
             inserted = db.session.execute(
                 _insert()
-                .values(values[start : start + BATCH])
+                .values(values)
                 .on_conflict_do_nothing(index_elements=["row_key"])
                 .returning(HistoricResponse.id)
             ).all()
             report.loaded += len(inserted)
-        report.already_present += len(values) - report.loaded
+            if progress is not None:
+                progress(len(batch))
+        report.already_present += len(plan.new) - report.loaded
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -302,6 +346,23 @@ def import_file(stream: TextIO, *, dry_run: bool = False, now: datetime | None =
     return report
 
 
+def import_file(
+    stream: TextIO, *, dry_run: bool = False, now: datetime | None = None
+) -> ImportReport:
+    """Load the good rows of a CSV file in one transaction; report loaded, present, skipped."""
+    return load(check_file(stream, dry_run=dry_run, now=now))
+
+
+def _count_lines(path: str) -> int:
+    """The physical lines of a file (the last one may lack its newline)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
 @click.command("feedback")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
@@ -312,10 +373,19 @@ def import_feedback_command(file: str, dry_run: bool) -> None:
     Columns: date, kind (csat, nps or ces), score, comment, category and optionally email.
     """
     try:
-        with open(file, encoding="utf-8-sig", newline="") as stream:
-            report = import_file(stream, dry_run=dry_run)
+        with (
+            open(file, encoding="utf-8-sig", newline="") as stream,
+            click.progressbar(length=_count_lines(file), label="Checking the file") as bar,
+        ):
+            plan = check_file(stream, dry_run=dry_run, progress=bar.update)
     except HistoricImportError as error:
         raise click.ClickException(error.message) from None
+    if dry_run or not plan.new:
+        report = load(plan)
+    else:
+        label = f"Loading {len(plan.new)} response{'' if len(plan.new) == 1 else 's'}"
+        with click.progressbar(length=len(plan.new), label=label) as bar:
+            report = load(plan, progress=bar.update)
     for line, reason in report.skipped:
         click.echo(f"line {line}: skipped: {reason}", err=True)
     verb = "would load" if dry_run else "loaded"

@@ -184,3 +184,32 @@ def test_sentiment_counts_historic_comments_by_category(client, auth, history):
     assert rows["iam"]["n"] == "5"
     assert float(rows["iam"]["mean"]) == pytest.approx(sentiment.score("Slow and broken"))
     assert rows["survey"]["n"] == "3"  # uncategorised CES comments count as survey answers
+
+
+def test_the_import_shows_its_progress_and_still_ends_with_the_report(runner, tmp_path):
+    text = HEADER + GOOD + "2025-03-08,csat,9,,,\n"
+    result = runner.invoke(args=["import", "feedback", write(tmp_path, text)])
+    assert result.exit_code == 0, result.output
+    # Off a terminal, click prints each bar's label once.
+    lines = result.output.splitlines()
+    assert lines[:2] == ["Checking the file", "Loading 4 responses"]
+    assert "line 6: skipped: a csat score is from 1 to 5, not 9" in lines
+    assert lines[-1] == (
+        "loaded 4, skipped 1, already present 0 (0 matched to an account by email)."
+    )
+
+
+def test_on_a_terminal_both_bars_run_to_the_end(runner, tmp_path, monkeypatch):
+    import click._termui_impl
+
+    monkeypatch.setattr(click._termui_impl, "isatty", lambda stream: True)
+    result = runner.invoke(args=["import", "feedback", write(tmp_path, HEADER + GOOD)])
+    assert result.exit_code == 0, result.output
+    # Each redraw starts with a carriage return; the last one of each bar shows it full.
+    checking = [part for part in result.output.split("\r") if "Checking the file" in part]
+    loading = [part for part in result.output.split("\r") if "Loading 4 responses" in part]
+    assert checking and "100%" in checking[-1]
+    assert loading and "100%" in loading[-1] and "100%" not in loading[0]
+    assert result.output.endswith(
+        "loaded 4, skipped 0, already present 0 (0 matched to an account by email).\n"
+    )
