@@ -503,4 +503,7 @@ def reverse_question(
 
 def total(user_id: int) -> int:
     """Return a user's points (1 for someone who has none yet)."""
+    held = db.session.info.get(LOCKED, {}).get(user_id)
+    if held is not None:  # this transaction holds the row: its copy is the current total
+        return held.total
     return db.session.scalar(select(UserScore.total).where(UserScore.user_id == user_id)) or FLOOR
