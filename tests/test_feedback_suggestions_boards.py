@@ -1,9 +1,9 @@
-"""The suggestion lists (sort, filter, search), similar suggestions, roadmap, changelog,
-the feedback leaderboards and the demo data."""
+"""The suggestion lists (sort, filter, search), trending open suggestions, similar suggestions,
+roadmap, changelog, the feedback leaderboards and the demo data."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from conftest import migrate_schema
 from feedback import boards
 from feedback import suggestions as services
-from feedback.models import Suggestion, SuggestionStatusChange
+from feedback.models import CLOSED_STATUSES, Suggestion, SuggestionStatusChange
 from gamify import ledger
 from gamify.models import Tag
 from kudos.extensions import db
@@ -224,3 +224,70 @@ def test_demo_adds_a_year_of_suggestions_through_the_services(runner, app, clien
         assert oldest < utcnow() - timedelta(days=200)
         assert ledger.verify() == []
     assert "You said, we did" in client.get("/changelog").get_data(as_text=True)
+
+
+# Trending open suggestions, shortened by an age bound ------------------------------------------
+
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def activity(app, make_user):
+    """Open suggestions of many ages and amounts of recent activity, and two that cannot
+    trend (closed; votes only before the 30-day window). Returns title -> id."""
+    with app.app_context():
+        author = db.session.get(User, make_user(password=None))
+        lead = db.session.get(User, make_user(role="lead", password=None))
+        voters = [db.session.get(User, make_user(password=None)) for _ in range(6)]
+        ids = {}
+
+        def suggestion(key, age_hours, votes, comments, vote_age_hours=1.0):
+            created = NOW - timedelta(hours=age_hours)
+            ids[key] = services.submit(
+                author, f"Suggestion {key} about accounts", DESCRIPTION, at=created
+            ).id
+            for voter in voters[:votes]:
+                at = max(created, NOW - timedelta(hours=vote_age_hours))
+                services.vote(voter, ids[key], at=at)
+            for number in range(comments):
+                services.comment(voters[number], ids[key], "Yes please, this would help.", at=NOW)
+
+        suggestion("busy and old", 480, 6, 1)
+        suggestion("busy, five days", 120, 3, 2)
+        suggestion("two votes, a day", 24, 2, 0)
+        suggestion("one vote, two hours", 2, 1, 0)
+        suggestion("a comment, three hours", 3, 0, 1)
+        suggestion("one vote, ten days", 240, 1, 0)
+        suggestion("quiet, an hour", 1, 0, 0)
+        suggestion("votes long ago", 2000, 4, 0, vote_age_hours=1000)
+        suggestion("closed", 5, 5, 0)
+        services.change_status(ids["closed"], lead, "completed", at=NOW)
+    return ids
+
+
+def _brute_force(limit: int) -> list[tuple[int, float]]:
+    """Every suggestion's score, best first, open ones only: what top_trending shortens."""
+    ranked = [(i, score) for i, score in boards.trending(now=NOW) if score > 0]
+    open_ids = set(
+        db.session.scalars(
+            db.select(Suggestion.id).where(Suggestion.status.not_in(CLOSED_STATUSES))
+        )
+    )
+    return [(i, score) for i, score in ranked if i in open_ids][:limit]
+
+
+@pytest.mark.parametrize("busiest", [50, 3, 1])
+def test_top_trending_is_the_best_scores_of_open_suggestions(app, activity, monkeypatch, busiest):
+    # A small TRENDING_BUSIEST makes the age bound decide which suggestions are read.
+    monkeypatch.setattr(boards, "TRENDING_BUSIEST", busiest)
+    with app.app_context():
+        for limit in (1, 3, 10):
+            got = [(row.id, score) for row, score in boards.top_trending(limit, now=NOW)]
+            assert got == _brute_force(limit)
+        top = [row.id for row, _ in boards.top_trending(3, now=NOW)]
+    best = ("one vote, two hours", "a comment, three hours", "two votes, a day")
+    assert top == [activity[key] for key in best]
+    with app.app_context():
+        listed = {row.id for row, _ in boards.top_trending(10, now=NOW)}
+    assert activity["closed"] not in listed and activity["votes long ago"] not in listed
+    assert activity["quiet, an hour"] not in listed
