@@ -65,6 +65,12 @@ class SupportRequest(db.Model):
         Index("ix_support_request_assignee_id", "assignee_id"),
         Index("ix_support_request_suggestion_id", "suggestion_id"),
         Index("ix_support_request_created_at", "created_at"),
+        # The deflection dashboard's "filed a request from the session" test reads only these.
+        Index(
+            "ix_support_request_deflection_session_id_created_at",
+            "deflection_session_id",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -215,6 +221,7 @@ class DeflectionEvent(db.Model):
         CheckConstraint(f"target_type IN ({_listed(DEFLECTION_TARGETS)})", name="target_valid"),
         UniqueConstraint("session_id", "kind", "target_type", "target_id"),
         Index("ix_deflection_event_kind_created_at", "kind", "created_at"),
+        Index("ix_deflection_event_kind_session_id", "kind", "session_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
