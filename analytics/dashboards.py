@@ -49,6 +49,15 @@ class Dashboard:
         return next((panel for panel in self.panels if panel.slug == slug), None)
 
 
+def _once(query: Callable[..., pd.DataFrame], filters: Filters, *args) -> pd.DataFrame:
+    """Read a query that two panels share once per request (nothing outlives the request)."""
+    read = g.setdefault("analytics_reads", {})
+    key = (query.__name__, filters, args)
+    if key not in read:
+        read[key] = query(filters, *args)
+    return read[key]
+
+
 def _rate_text(rate: float | None, n: int, suffix: str = "%") -> str:
     if n < metrics.MIN_CELL or rate is None or pd.isna(rate):
         return f"hidden (n={n}, fewer than {metrics.MIN_CELL})"
@@ -125,7 +134,7 @@ def suggestion_volume(filters: Filters) -> PanelResult:
 
 
 def status_funnel(filters: Filters) -> PanelResult:
-    frame = metrics.status_funnel(queries.status_stays(filters), SUGGESTION_STATUSES)
+    frame = queries.status_funnel(filters, SUGGESTION_STATUSES)
     return PanelResult(frame, charts.funnel(frame))
 
 
@@ -172,7 +181,7 @@ def support_volume(filters: Filters) -> PanelResult:
 
 
 def _percentile_panel(filters: Filters, column: str, title: str) -> PanelResult:
-    durations = queries.support_durations(filters)
+    durations = _once(queries.support_durations, filters)
     frame = metrics.percentiles(durations, column, ["priority"])
     frame = frame.set_index("priority").reindex(PRIORITIES).dropna(how="all").reset_index()
     if len(frame):
@@ -241,7 +250,7 @@ def active(filters: Filters) -> PanelResult:
 
 
 def _question_rate(filters: Filters, column: str, rate: str, title: str) -> PanelResult:
-    frame = queries.questions_answered(filters, "week").rename(columns={"questions": "n"})
+    frame = _once(queries.questions_answered, filters, "week").rename(columns={"questions": "n"})
     frame[rate] = (frame[column] / frame["n"].where(frame["n"] > 0)) * 100
     frame = metrics.suppress(frame, [rate, column])
     return PanelResult(frame, charts.rate_bars(frame, "period", rate, title, name=rate))
@@ -267,11 +276,8 @@ def points(filters: Filters) -> PanelResult:
 
 
 def _sentiment_sums(filters: Filters) -> pd.DataFrame:
-    """The weekly sums behind both sentiment panels, read once per request (not cached)."""
-    read = g.setdefault("sentiment_sums", {})
-    if filters not in read:
-        read[filters] = queries.sentiment_sums(filters, "week")
-    return read[filters]
+    """The weekly sums behind both sentiment panels."""
+    return _once(queries.sentiment_sums, filters, "week")
 
 
 def sentiment_weekly(filters: Filters) -> PanelResult:

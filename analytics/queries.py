@@ -1,19 +1,33 @@
 """Queries: SQL aggregates into DataFrames, for the dashboards' metrics and charts.
 
 Everything is grouped in the database (per week, month, score, status, priority...), so a
-dashboard reads hundreds of rows whatever the size of the community; the only per-row reads
-are durations per support request and status stays per suggestion, one number each, which the
-percentile and median metrics need. Periods come back as 'YYYY-MM-DD' strings (the Monday of a
+dashboard reads hundreds of rows whatever the size of the community; the only per-row read is
+the durations per support request, one number each, which the percentile metric needs (the
+status funnel's medians are ranked in SQL; status_stays keeps the per-stay rows that the
+pandas metric reads, to check it). Periods come back as 'YYYY-MM-DD' strings (the Monday of a
 UTC week, the first of a UTC month) on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, case, distinct, func, literal, select, union_all
+from sqlalchemy import (
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from feedback.historic import HistoricResponse
@@ -217,11 +231,20 @@ def suggestion_volume(filters: Filters, unit: str = "month") -> pd.DataFrame:
     return _frame(statement, ["period", "tag", "count"])
 
 
-def status_stays(filters: Filters) -> pd.DataFrame:
-    """One row per stay of a suggestion (created in the range) in a status, with its days.
+def _days(hours: ColumnElement) -> ColumnElement:
+    """Hours as days rounded to 4 places (about 9 seconds), where both databases agree."""
+    days = hours / 24.0
+    if _dialect() == "postgresql":
+        days = cast(days, Numeric)  # PostgreSQL rounds to places only a numeric
+    return func.round(days, 4)
 
-    A stay ends at the next change; the current stay has days NaN. The first stay is "open",
-    from creation to the first change.
+
+def _stays(filters: Filters) -> Select:
+    """(suggestion_id, status, days) per stay of a suggestion created in the range.
+
+    A stay ends at the next change; the current stay has days NULL. The first stay is "open",
+    from creation to the first change. Days are rounded to 4 places (about 9 seconds), where
+    SQLite's julianday() and PostgreSQL agree.
     """
     change = SuggestionStatusChange
     entered = change.created_at
@@ -232,7 +255,7 @@ def status_stays(filters: Filters) -> pd.DataFrame:
         select(
             change.suggestion_id.label("suggestion_id"),
             change.to_status.label("status"),
-            (hours_between(entered, left) / 24.0).label("days"),
+            _days(hours_between(entered, left)).label("days"),
         )
         .join(Suggestion, Suggestion.id == change.suggestion_id)
         .where(_in_range(Suggestion.created_at, filters))
@@ -245,14 +268,64 @@ def status_stays(filters: Filters) -> pd.DataFrame:
     opened = select(
         Suggestion.id.label("suggestion_id"),
         literal("open").label("status"),
-        (hours_between(Suggestion.created_at, first_change) / 24.0).label("days"),
+        _days(hours_between(Suggestion.created_at, first_change)).label("days"),
     ).where(_in_range(Suggestion.created_at, filters))
     changes = _tagged(changes, change.suggestion_id, filters.category)
     opened = _tagged(opened, Suggestion.id, filters.category)
-    rows = union_all(opened, changes).subquery()
+    return union_all(opened, changes)
+
+
+def status_stays(filters: Filters) -> pd.DataFrame:
+    """One row per stay of a suggestion (created in the range) in a status, with its days
+    (NaN for the current stay): what metrics.status_funnel reads."""
+    rows = _stays(filters).subquery()
     frame = _frame(select(rows.c.suggestion_id, rows.c.status, rows.c.days),
                    ["suggestion_id", "status", "days"])  # fmt: skip
-    return frame.astype({"days": "float64"}).round({"days": 4})
+    return frame.astype({"days": "float64"})
+
+
+def status_funnel(filters: Filters, order: Sequence[str]) -> pd.DataFrame:
+    """metrics.status_funnel of status_stays, computed in the database: per status in order,
+    the suggestions that reached it and the median days of the stays that ended.
+
+    The median is the middle stay, or the mean of the two middle ones, by rank in a window
+    (SQLite has no percentile function), so one row per status leaves the database instead of
+    one per stay.
+    """
+    stays = _stays(filters).subquery()
+    # Ended stays first, by days; n counts them, so their ranks are 1..n.
+    ranked = select(
+        stays.c.status.label("status"),
+        stays.c.suggestion_id.label("suggestion_id"),
+        stays.c.days.label("days"),
+        func.row_number()
+        .over(partition_by=stays.c.status, order_by=(stays.c.days.is_(None), stays.c.days))
+        .label("rank"),
+        func.count(stays.c.days).over(partition_by=stays.c.status).label("n"),
+    ).subquery()
+    # The middle ranks of n are those with n <= 2 * rank <= n + 2: one when n is odd, two when
+    # it is even.
+    middle_days = case(
+        (
+            and_(
+                ranked.c.days.is_not(None), (2 * ranked.c.rank).between(ranked.c.n, ranked.c.n + 2)
+            ),
+            ranked.c.days,
+        )
+    )
+    statement = select(
+        ranked.c.status, func.count(distinct(ranked.c.suggestion_id)), func.avg(middle_days)
+    ).group_by(ranked.c.status)
+    rows = {status: (reached, days) for status, reached, days in db.session.execute(statement)}
+    counts = {status: reached for status, (reached, _) in rows.items()}
+    middle = {status: float(days) for status, (_, days) in rows.items() if days is not None}
+    return pd.DataFrame(
+        {
+            "status": list(order),
+            "reached": [int(counts.get(status, 0)) for status in order],
+            "median_days": [middle.get(status, np.nan) for status in order],
+        }
+    )
 
 
 def votes_by_status(filters: Filters) -> pd.DataFrame:
@@ -352,8 +425,9 @@ def deflection_sessions(filters: Filters, unit: str = "week") -> pd.DataFrame:
     """Per period of the form session's start: sessions shown matches, and those deflected.
 
     The three tests are uncorrelated IN lists, each read once: as correlated EXISTS, the
-    "filed" test scanned every support request for each session (support_request has no
-    index on deflection_session_id), minutes at 30,000 sessions and 50,000 requests.
+    "filed" test scanned every support request for each session, minutes at 30,000 sessions
+    and 50,000 requests. Each list is read from an index alone (events by kind and session,
+    requests by session and creation).
     """
     session = DeflectionSession
 
@@ -393,26 +467,29 @@ def _question_tagged(post_id, tag: str | None) -> ColumnElement | None:
 
 
 def active_contributors(filters: Filters, unit: str = "week") -> pd.DataFrame:
-    """Distinct members who asked, answered, commented or voted, per period."""
-    thread = func.coalesce(Post.parent_id, Post.id)
+    """Distinct members who asked, answered, commented or voted, per period.
+
+    Comments and votes are joined to their post only to find its thread's tags: without a
+    tag filter the join would select the same rows (the foreign key holds) and, on SQLite,
+    turned a covering index read of the votes into a post lookup per vote.
+    """
     posts = select(period(Post.created_at, unit).label("period"),
                    Post.author_id.label("user_id")).where(
         _in_range(Post.created_at, filters), Post.deleted_at.is_(None)
     )  # fmt: skip
-    comments = (
-        select(period(Comment.created_at, unit).label("period"),
-               Comment.author_id.label("user_id"))
-        .join(Post, Post.id == Comment.post_id)
-        .where(_in_range(Comment.created_at, filters))
+    comments = select(period(Comment.created_at, unit).label("period"),
+                      Comment.author_id.label("user_id")).where(
+        _in_range(Comment.created_at, filters)
     )  # fmt: skip
-    votes = (
-        select(period(Vote.created_at, unit).label("period"), Vote.voter_id.label("user_id"))
-        .join(Post, Post.id == Vote.post_id)
-        .where(_in_range(Vote.created_at, filters))
-    )
-    tagged = _question_tagged(thread, filters.category)
+    votes = select(period(Vote.created_at, unit).label("period"),
+                   Vote.voter_id.label("user_id")).where(
+        _in_range(Vote.created_at, filters)
+    )  # fmt: skip
+    tagged = _question_tagged(func.coalesce(Post.parent_id, Post.id), filters.category)
     if tagged is not None:
-        posts, comments, votes = (part.where(tagged) for part in (posts, comments, votes))
+        posts = posts.where(tagged)
+        comments = comments.join(Post, Post.id == Comment.post_id).where(tagged)
+        votes = votes.join(Post, Post.id == Vote.post_id).where(tagged)
     rows = union_all(posts, comments, votes).subquery()
     statement = (
         select(rows.c.period, func.count(distinct(rows.c.user_id)))
