@@ -7,8 +7,11 @@ than what the frame holds, so a chart and its CSV export always agree.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 COLORS = {
     "primary": "#2563eb",
@@ -21,10 +24,28 @@ PALETTE = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#d
            "#65a30d", "#ea580c", "#475569"]  # fmt: skip
 
 
+TEMPLATE = "plotly_white"
+
+
+@lru_cache(maxsize=1)
+def _template_data() -> dict:
+    return pio.templates[TEMPLATE].to_plotly_json()
+
+
+def figure_data(fig: go.Figure) -> dict:
+    """The figure as plotly JSON data, drawn in the house template (plotly_white).
+
+    The template is added to the data rather than to the figure: assigning it to a figure
+    checks and deep-copies the whole template, about 15 ms a figure, a tenth of a dashboard.
+    """
+    data = fig.to_plotly_json()
+    data["layout"]["template"] = _template_data()
+    return data
+
+
 def _layout(fig: go.Figure, title: str, y_title: str | None = None, percent: bool = False):
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
-        template="plotly_white",
         margin={"l": 48, "r": 24, "t": 56, "b": 40},
         legend={"orientation": "h", "y": -0.18},
         height=360,

@@ -19,7 +19,7 @@ import plotly.io
 from flask import Blueprint, Response, abort, render_template, request, send_file
 from markupsafe import Markup
 
-from analytics import queries
+from analytics import charts, queries
 from analytics.dashboards import DASHBOARDS, Dashboard
 from analytics.queries import Filters
 from kudos.models import utcnow
@@ -84,7 +84,7 @@ def parse_filters(board: Dashboard) -> Filters:
 
 def figure_json(figure) -> Markup:
     """A figure as JSON that is safe inside a <script type="application/json"> block."""
-    text = plotly.io.to_json(figure, validate=False)
+    text = plotly.io.to_json(charts.figure_data(figure), validate=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)  # noqa: S704 - JSON with <, > and & escaped, in a data block
 

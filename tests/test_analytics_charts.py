@@ -84,3 +84,19 @@ def test_an_empty_frame_draws_a_message_not_an_error():
     figure = _json(charts.rate_bars(pd.DataFrame(), "period", "csat", "CSAT", name="CSAT"))
     assert figure["data"] == []
     assert figure["layout"]["annotations"][0]["text"] == "No data in this range."
+
+
+def test_figure_data_draws_in_the_house_template_as_if_assigned():
+    import json
+
+    import plotly.io as pio
+
+    frame = pd.DataFrame({"period": ["m1", "m2"], "tag": ["aws", "aws"], "count": [2, 4]})
+    figure = charts.stacked_counts(frame, "period", "tag", "By tag", "suggestions")
+    data = charts.figure_data(figure)
+    assert data["layout"]["template"]["layout"]["plot_bgcolor"] == "white"  # plotly_white
+    assigned = charts.stacked_counts(frame, "period", "tag", "By tag", "suggestions")
+    assigned.update_layout(template="plotly_white")
+    assert json.loads(pio.to_json(data, validate=False)) == json.loads(
+        pio.to_json(assigned, validate=False)
+    )
