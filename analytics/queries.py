@@ -293,15 +293,17 @@ def status_funnel(filters: Filters, order: Sequence[str]) -> pd.DataFrame:
     one per stay.
     """
     stays = _stays(filters).subquery()
-    # Ended stays first, by days; n counts them, so their ranks are 1..n.
+    # Ended stays first, by days; n counts them, so their ranks are 1..n. Both windows have
+    # the same order (n over the whole partition), so the stays are sorted once.
+    by_days = (stays.c.days.is_(None), stays.c.days)
     ranked = select(
         stays.c.status.label("status"),
         stays.c.suggestion_id.label("suggestion_id"),
         stays.c.days.label("days"),
-        func.row_number()
-        .over(partition_by=stays.c.status, order_by=(stays.c.days.is_(None), stays.c.days))
-        .label("rank"),
-        func.count(stays.c.days).over(partition_by=stays.c.status).label("n"),
+        func.row_number().over(partition_by=stays.c.status, order_by=by_days).label("rank"),
+        func.count(stays.c.days)
+        .over(partition_by=stays.c.status, order_by=by_days, rows=(None, None))
+        .label("n"),
     ).subquery()
     # The middle ranks of n are those with n <= 2 * rank <= n + 2: one when n is odd, two when
     # it is even.
