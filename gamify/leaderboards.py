@@ -120,11 +120,6 @@ class _Ranking:
         # rollup rows with more points (a range of the board index), add the ties reached
         # earlier, and take away the few ahead who are not on this board (staff, suspended).
         count = select(func.count()).select_from(self.rollup).where(*self.own)
-        # Written as a range on (points, reached_at) first, so that SQLite searches the board
-        # index for it rather than splitting the OR into a scan by user id.
-        tied_earlier = and_(
-            self.reached <= reached, or_(self.reached < reached, self.user_id < user_id)
-        )
         # "points + 0" keeps the board index out of it: the few off-board users lead, each
         # probed by primary key, rather than every row ahead being checked against them.
         off_board = (
@@ -138,20 +133,51 @@ class _Ranking:
         )
         total = (
             count.where(self.points > points).scalar_subquery()
-            + count.where(self.points == points, tied_earlier).scalar_subquery()
+            + count.where(self.tied(points, reached, user_id, ahead=True)).scalar_subquery()
             - off_board.scalar_subquery()
         )
         return db.session.scalar(select(total)) or 0
 
-    def behind(self, points: int, reached: datetime, user_id: int) -> ColumnElement[bool]:
+    def tied(
+        self, points: int, reached: datetime, user_id: int, *, ahead: bool
+    ) -> ColumnElement[bool]:
+        """Select the people with the same points ranked before (ahead) or after a user.
+
+        A range on (points, reached_at) first, so that the board index is searched from the
+        user's own place rather than scanned through the whole group of ties.
+        """
+        if ahead:
+            return and_(
+                self.points == points,
+                self.reached <= reached,
+                or_(self.reached < reached, self.user_id < user_id),
+            )
         return and_(
-            self.points <= points,
-            or_(
-                self.points < points,
-                self.reached > reached,
-                and_(self.reached == reached, self.user_id > user_id),
-            ),
+            self.points == points,
+            self.reached >= reached,
+            or_(self.reached > reached, self.user_id > user_id),
         )
+
+    def nearest(
+        self, points: int, reached: datetime, user_id: int, *, ahead: bool, count: int
+    ) -> list:
+        """Return up to count people ranked next to a user (before, or after), nearest first.
+
+        Ties come first, then the next scores, each read in (or against) the index's order.
+        """
+        if ahead:
+            rest = self.points > points
+            order = (self.points.asc(), self.reached.desc(), self.user_id.desc())
+        else:
+            rest = self.points < points
+            order = self.order
+        tied = self.tied(points, reached, user_id, ahead=ahead)
+        rows = db.session.execute(self.select().where(tied).order_by(*order).limit(count)).all()
+        if len(rows) < count:
+            rows += db.session.execute(
+                self.select().where(rest).order_by(*order).limit(count - len(rows))
+            ).all()
+        return rows
 
 
 def _today(today: date | None) -> date:
@@ -316,25 +342,16 @@ def rank_of(
     if me is None:
         return None
     display_name, points, reached = me
-    ahead = ranking.ahead_of(points, reached, user_id)
     rank = 1 + ranking.count_ahead(points, reached, user_id)
     above: tuple[Row, ...] = ()
     below: tuple[Row, ...] = ()
     if around > 0:
-        reverse_order = (ranking.points.asc(), ranking.reached.desc(), ranking.user_id.desc())
-        nearest_above = db.session.execute(
-            ranking.select().where(ahead).order_by(*reverse_order).limit(around)
-        ).all()
+        nearest_above = ranking.nearest(points, reached, user_id, ahead=True, count=around)
         above = tuple(
             Row(rank - distance, row.user_id, row.display_name, row.points)
             for distance, row in reversed(list(enumerate(nearest_above, start=1)))
         )
-        nearest_below = db.session.execute(
-            ranking.select()
-            .where(ranking.behind(points, reached, user_id))
-            .order_by(*ranking.order)
-            .limit(around)
-        ).all()
+        nearest_below = ranking.nearest(points, reached, user_id, ahead=False, count=around)
         below = tuple(
             Row(rank + distance, row.user_id, row.display_name, row.points)
             for distance, row in enumerate(nearest_below, start=1)

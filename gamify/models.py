@@ -105,7 +105,16 @@ class PointPeriod(db.Model):
     __tablename__ = "point_period"
     __table_args__ = (
         CheckConstraint("period IN ('week', 'month', 'quarter', 'year')", name="period_valid"),
-        Index("ix_point_period_board", "period", "start", "points", "reached_at"),
+        # In board order (points down, then who reached them first), so that a board, a
+        # rank's neighbours and the ties before a rank are each read in one index range.
+        Index(
+            "ix_point_period_rank",
+            "period",
+            "start",
+            text("points DESC"),
+            "reached_at",
+            "user_id",
+        ),
     )
 
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -133,7 +142,7 @@ class UserScore(db.Model):
     __tablename__ = "user_score"
     __table_args__ = (
         CheckConstraint("total >= 1", name="total_floor"),
-        Index("ix_user_score_board", "total", "reached_at"),
+        Index("ix_user_score_rank", text("total DESC"), "reached_at", "user_id"),
     )
 
     user_id: Mapped[int] = mapped_column(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement, column, table
 
 from gamify.models import Question
+from kudos.database import schema_filter
 from kudos.extensions import db
 
 SEARCH_TABLE = "post_fts"
@@ -62,14 +63,8 @@ event.listen(db.metadata, "after_create", DDL(_POSTGRESQL_INDEX).execute_if(dial
 event.listen(db.metadata, "before_drop", DDL("DROP TABLE IF EXISTS post_fts"))
 
 
-def include_object(object, name, type_, reflected, compare_to) -> bool:
-    """Tell Alembic's comparison to leave the search table (and FTS5's shadow tables) alone."""
-    return not (
-        type_ == "table"
-        and reflected
-        and compare_to is None
-        and (name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_"))
-    )
+# Alembic's comparison leaves the search table (and FTS5's shadow tables) alone.
+include_object = schema_filter(SEARCH_TABLE)
 
 
 # One statement per dialect builds the documents from the post table, for one question or all.

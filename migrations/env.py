@@ -6,6 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from kudos.database import schema_filter
 from kudos.models import UTCDateTime
 
 config = context.config
@@ -29,14 +30,7 @@ def render_item(type_, obj, autogen_context):
 HAND_BUILT_TABLE = "post_fts"
 
 
-def include_object(object, name, type_, reflected, compare_to):
-    """Keep autogenerate from proposing to drop the tables the models do not describe."""
-    return not (
-        type_ == "table"
-        and reflected
-        and compare_to is None
-        and (name == HAND_BUILT_TABLE or name.startswith(f"{HAND_BUILT_TABLE}_"))
-    )
+include_object = schema_filter(HAND_BUILT_TABLE)
 
 
 def run_migrations_offline():

@@ -245,7 +245,7 @@ def test_rank_of_agrees_with_the_board_under_ties(ctx, member):
             assert rank_of(row.user_id, period, today=TODAY).rank == row.rank
 
 
-def test_rank_of_skips_staff_and_suspended_people_ahead_and_tied(ctx, member):
+def test_rank_and_neighbours_skip_staff_and_suspended_people_ahead_and_tied(ctx, member):
     admin = db.session.get(User, member(role="admin"))
     people = [member(role="lead" if number % 4 == 1 else "member") for number in range(12)]
     for number, user in enumerate(people):
@@ -260,6 +260,10 @@ def test_rank_of_skips_staff_and_suspended_people_ahead_and_tied(ctx, member):
             for row in rows:
                 standing = rank_of(row.user_id, period, staff=staff, today=TODAY)
                 assert standing.rank == row.rank, (period, staff, row)
+                nearby = rows[max(0, row.rank - 3) : row.rank + 2]
+                assert [(r.rank, r.user_id) for r in standing.rows] == [
+                    (r.rank, r.user_id) for r in nearby
+                ], (period, staff, row)
 
 
 def test_rank_of_is_none_off_the_board(ctx, member, tagged):
