@@ -14,6 +14,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
+from kudos.database import commit
 from kudos.extensions import db
 from kudos.models import Role, User, UTCDateTime, utcnow
 
@@ -91,14 +92,6 @@ def _check_writer(user: User) -> None:
         raise AnnouncementError("Only leads and admins can post announcements.", status=403)
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 def _with_people():
     return select(Announcement).options(
         selectinload(Announcement.author), selectinload(Announcement.updated_by)
@@ -139,7 +132,7 @@ def create(
         created_at=at or utcnow(),
     )
     db.session.add(announcement)
-    _commit()
+    commit()
     log.info("User %s posted announcement %s", author.id, announcement.id)
     return announcement
 
@@ -162,7 +155,7 @@ def edit(
     announcement.body = body
     announcement.updated_at = at or utcnow()
     announcement.updated_by_id = editor.id
-    _commit()
+    commit()
     log.info("User %s edited announcement %s", editor.id, announcement_id)
     return announcement
 
@@ -172,5 +165,5 @@ def delete(user: User, announcement_id: int) -> None:
     _check_writer(user)
     announcement = get(announcement_id)
     db.session.delete(announcement)
-    _commit()
+    commit()
     log.info("User %s deleted announcement %s (%r)", user.id, announcement_id, announcement.title)

@@ -22,9 +22,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import Role, User, UTCDateTime, utcnow
 
@@ -100,11 +100,6 @@ def is_low(scale: str, score: int) -> bool:
     return score <= LOW_UP_TO[scale]
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
 def add(
     kind: str,
     source_id: int,
@@ -125,7 +120,7 @@ def add(
     if not is_low(scale, score):
         return None
     inserted = db.session.execute(
-        _insert(FollowUp)
+        dialect_insert(FollowUp)
         .values(
             kind=kind,
             source_id=source_id,

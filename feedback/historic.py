@@ -33,12 +33,12 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback import sentiment
 from feedback.followups import SCALES
 from feedback.support_models import CATEGORIES
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import User, UTCDateTime, utcnow
 
@@ -229,11 +229,6 @@ def read_rows(
             report.skipped.append((reader.line_num, str(error)))
 
 
-def _insert():
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(HistoricResponse)
-
-
 def _accounts(emails: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     names = sorted(emails)
@@ -324,7 +319,7 @@ def load(plan: ImportPlan, *, progress: Callable[[int], None] | None = None) -> 
             ]
             # Another import of the same rows at the same moment inserts nothing twice.
             inserted = db.session.execute(
-                _insert()
+                dialect_insert(HistoricResponse)
                 .values(values)
                 .on_conflict_do_nothing(index_elements=["row_key"])
                 .returning(HistoricResponse.id)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from feedback import sentiment
 from feedback.models import (
@@ -30,7 +29,7 @@ from feedback.models import (
 )
 from gamify import badges, engine, privileges
 from gamify.models import PointEvent, Tag
-from kudos.database import retry_transient
+from kudos.database import commit, dialect_insert, retry_transient
 from kudos.extensions import db
 from kudos.models import User, utcnow
 from kudos.notifications import notify
@@ -168,19 +167,6 @@ def _require_lead(user: User) -> None:
 # Plumbing
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 def get(suggestion_id: int) -> Suggestion:
     suggestion = db.session.get(Suggestion, suggestion_id)
     if suggestion is None:
@@ -217,7 +203,7 @@ def _follow(suggestion_id: int, user_ids: Iterable[int], at: datetime) -> None:
     ]
     if rows:
         db.session.execute(
-            _insert(SuggestionFollow)
+            dialect_insert(SuggestionFollow)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["suggestion_id", "user_id"])
         )
@@ -338,7 +324,7 @@ def submit(
     except FeedbackError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     log.info("User %s submitted suggestion %s", author.id, suggestion.id)
     return suggestion
 
@@ -365,7 +351,7 @@ def vote(voter: User, suggestion_id: int, *, at: datetime | None = None) -> Vote
         db.session.rollback()
         raise FeedbackError(_closed_message(suggestion, "vote"), status=409)
     inserted = db.session.execute(
-        _insert(SuggestionVote)
+        dialect_insert(SuggestionVote)
         .values(suggestion_id=suggestion.id, voter_id=voter.id, created_at=at)
         .on_conflict_do_nothing(index_elements=["suggestion_id", "voter_id"])
         .returning(SuggestionVote.id)
@@ -378,7 +364,7 @@ def vote(voter: User, suggestion_id: int, *, at: datetime | None = None) -> Vote
         )
         _follow(suggestion.id, [voter.id], at)
         badges.on_event("suggestion_vote", suggestion_id=suggestion.id, at=at)
-    _commit()
+    commit()
     return _vote_state(suggestion_id, voter.id)
 
 
@@ -403,7 +389,7 @@ def unvote(voter: User, suggestion_id: int) -> VoteState:
             .where(Suggestion.id == suggestion.id)
             .values(vote_count=Suggestion.vote_count - 1)
         )
-    _commit()
+    commit()
     return _vote_state(suggestion_id, voter.id)
 
 
@@ -447,7 +433,7 @@ def comment(
         .where(Suggestion.id == suggestion.id)
         .values(comment_count=Suggestion.comment_count + 1)
     )
-    _commit()
+    commit()
     return row
 
 
@@ -461,7 +447,7 @@ def follow(user: User, suggestion_id: int, *, at: datetime | None = None) -> boo
         .where(SuggestionFollow.suggestion_id == suggestion_id, SuggestionFollow.user_id == user.id)
         .values(unfollowed_at=None)
     )
-    _commit()
+    commit()
     return True
 
 
@@ -479,7 +465,7 @@ def unfollow(user: User, suggestion_id: int, *, at: datetime | None = None) -> b
         )
         .values(unfollowed_at=at)
     )
-    _commit()
+    commit()
     return False
 
 
@@ -575,7 +561,7 @@ def change_status(
     except FeedbackError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     log.info("Lead %s moved suggestion %s to %s", lead.id, suggestion_id, to)
     return change
 
@@ -611,7 +597,7 @@ def bulk_change_status(
     except FeedbackError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     return changed
 
 
@@ -624,7 +610,7 @@ def set_tags(
     suggestion = get(suggestion_id)
     suggestion.tags = _tags_by_name(names, lead)
     suggestion.updated_at = at or utcnow()
-    _commit()
+    commit()
     return suggestion
 
 
@@ -695,7 +681,7 @@ def merge(
     except FeedbackError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     log.info("Lead %s merged suggestion %s into %s", lead.id, duplicate_id, original_id)
     return db.session.get(Suggestion, original_id)
 

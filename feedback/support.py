@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from feedback import boards, followups, sentiment
@@ -43,7 +42,7 @@ from feedback.support_models import (
 from gamify import badges, engine
 from gamify.models import Question
 from gamify.search import similar_questions
-from kudos.database import retry_transient
+from kudos.database import commit, dialect_insert, retry_transient
 from kudos.extensions import db
 from kudos.models import Role, User, utcnow
 from kudos.notifications import notify
@@ -141,19 +140,6 @@ def check_status(raw: str | None) -> str:
     return raw
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-
-
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
 # ---------------------------------------------------------------------------------------------
 # SLA
 
@@ -200,7 +186,7 @@ def set_sla_target(
         )
     now = utcnow()
     db.session.execute(
-        _insert(SlaTarget)
+        dialect_insert(SlaTarget)
         .values(
             priority=priority,
             first_response_hours=first_response_hours,
@@ -218,7 +204,7 @@ def set_sla_target(
             },
         )
     )
-    _commit()
+    commit()
     log.info("Admin %s set the %s SLA to %s h / %s h", admin.id, priority, first_response_hours,
              resolution_hours)  # fmt: skip
     return sla_targets()[priority]
@@ -326,7 +312,7 @@ def start_session(user: User, *, at: datetime | None = None) -> str:
             id=session_id, user_id=user.id, started_at=at, window_ends_at=at + DEFLECTION_WINDOW
         )
     )
-    _commit()
+    commit()
     return session_id
 
 
@@ -347,7 +333,7 @@ def _log(
     at: datetime | None = None,
 ) -> None:
     db.session.execute(
-        _insert(DeflectionEvent)
+        dialect_insert(DeflectionEvent)
         .values(
             session_id=session_id,
             kind=kind,
@@ -381,7 +367,7 @@ def show_matches(
             _log(session.id, "shown", "question", question.id, at=at)
         for suggestion in found.suggestions:
             _log(session.id, "shown", "suggestion", suggestion.id, at=at)
-        _commit()
+        commit()
     return found
 
 
@@ -397,7 +383,7 @@ def open_match(
     session = _own_session(user, session_id)
     if session is not None:
         _log(session.id, "opened", target_type, target_id, at=at)
-        _commit()
+        commit()
     return f"/questions/{target_id}" if target_type == "question" else f"/suggestions/{target_id}"
 
 
@@ -407,7 +393,7 @@ def mark_solved(user: User, session_id: str, *, at: datetime | None = None) -> b
     if session is None:
         return False
     _log(session.id, "solved", at=at)
-    _commit()
+    commit()
     return True
 
 
@@ -650,7 +636,7 @@ def file_request(
     db.session.flush()
     if session is not None:
         _log(session.id, "submitted", request_id=request.id, at=at)
-    _commit()
+    commit()
     log.info("User %s filed support request %s", requester.id, request.id)
     return request
 
@@ -749,7 +735,7 @@ def reply(
     except SupportError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     return message
 
 
@@ -777,7 +763,7 @@ def change_status(
     except SupportError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     log.info("Lead %s moved support request %s to %s", lead.id, request_id, to)
     return request
 
@@ -803,7 +789,7 @@ def assign(
             link=_link(request),
             at=at,
         )
-    _commit()
+    commit()
     return request
 
 
@@ -818,7 +804,7 @@ def set_priority(
     request.priority = priority
     request.updated_at = at or utcnow()
     _set_dues(request)
-    _commit()
+    commit()
     return request
 
 
@@ -853,7 +839,7 @@ def link_suggestion(
     except SupportError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     return request
 
 
@@ -893,7 +879,7 @@ def rate(
         if request.status not in ("solved", "closed"):
             raise SupportError("You can rate a request once it is solved.", "score", status=409)
         inserted = db.session.execute(
-            _insert(SupportRating)
+            dialect_insert(SupportRating)
             .values(
                 request_id=request.id,
                 user_id=user.id,
@@ -931,7 +917,7 @@ def rate(
     except SupportError:
         db.session.rollback()
         raise
-    _commit()
+    commit()
     log.info("User %s rated support request %s: %s", user.id, request_id, score)
     return db.session.get(SupportRating, rating_id)
 
@@ -966,7 +952,7 @@ def autoclose(*, now: datetime | None = None) -> int:
             request.closed_at = now
             request.updated_at = now
             closed += 1
-        _commit()
+        commit()
     if closed:
         log.info("Closed %s solved support requests", closed)
     return closed

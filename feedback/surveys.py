@@ -27,12 +27,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from feedback import followups, sentiment
 from gamify import badges, engine
-from kudos.database import retry_transient
+from kudos.database import commit, dialect_insert, retry_transient
 from kudos.extensions import db
 from kudos.models import Role, User, UTCDateTime, utcnow
 
@@ -223,19 +222,6 @@ def _check_runner(user: User) -> None:
 # Plumbing
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 def _open_at(at: datetime):
     return (
         (Survey.opens_at <= at)
@@ -342,7 +328,7 @@ def create(
         created_at=at,
     )
     db.session.add(survey)
-    _commit()
+    commit()
     log.info("User %s created %s survey %s", lead.id, kind, survey.id)
     return survey
 
@@ -362,7 +348,7 @@ def close(lead: User, survey_id: int, *, at: datetime | None = None) -> Survey:
     if not changed:
         db.session.rollback()
         raise SurveyError("This survey is already closed.", status=409)
-    _commit()
+    commit()
     log.info("User %s closed survey %s early", lead.id, survey_id)
     return get(survey_id)
 
@@ -394,7 +380,7 @@ def answer(
         raise SurveyError(already, status=409)
     # The unique key decides between simultaneous submits: the loser inserts nothing.
     response_id = db.session.execute(
-        _insert(SurveyResponse)
+        dialect_insert(SurveyResponse)
         .values(
             survey_id=survey_id,
             user_id=member.id,
@@ -428,6 +414,6 @@ def answer(
         f"/surveys/{survey_id}",
         at,
     )
-    _commit()
+    commit()
     log.info("User %s answered survey %s", member.id, survey_id)
     return db.session.get(SurveyResponse, response_id)

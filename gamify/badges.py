@@ -27,10 +27,10 @@ from typing import Any, Literal, NamedTuple
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import Date, and_, case, event, exists, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from gamify.models import TIERS, Badge, BadgeAward, Post, Tag, Vote, question_tag
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import User, UserVisit, utcnow
 from kudos.notifications import notify
@@ -488,11 +488,6 @@ def _check_fields(slug: str, name: str, tier: str, group: str, description: str)
         raise BadgeDefinitionError("A badge description has 1 to 300 characters.")
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
 def _catalog_values(spec: BadgeSpec) -> dict[str, Any]:
     return {
         "slug": spec.slug,
@@ -513,7 +508,7 @@ def _insert_missing(specs: Iterable[BadgeSpec]) -> int:
     if not rows:
         return 0
     statement = (
-        _insert(Badge)
+        dialect_insert(Badge)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["slug"])
         .returning(Badge.id)
@@ -685,7 +680,7 @@ def _award_rows(candidates: list[Candidate], at: datetime, read: bool) -> list[i
             for candidate in chunk
         ]
         statement = (
-            _insert(BadgeAward)
+            dialect_insert(BadgeAward)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["user_id", "badge_id", "source_key"])
             .returning(

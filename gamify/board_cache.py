@@ -20,11 +20,11 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from gamify.models import BoardVersion
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import User
 
@@ -98,8 +98,7 @@ def fresh(key: Hashable, at_version: int, compute: Callable[[], T]) -> T:
 
 
 def _bump(session: Session) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(BoardVersion)
+    insert = dialect_insert(BoardVersion)
     session.execute(
         insert.values(id=1, version=1).on_conflict_do_update(
             index_elements=["id"], set_={"version": BoardVersion.version + 1}

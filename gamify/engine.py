@@ -18,11 +18,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gamify import board_cache
 from gamify.models import PointDay, PointEvent, PointPeriod, PointRule, UserScore
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import utcnow
 
@@ -116,11 +116,6 @@ def period_starts(day: date) -> dict[str, date]:
     }
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
-
-
 LOCKED = "kudos.locked_scores"  # session.info: the score rows this transaction holds
 
 
@@ -134,7 +129,7 @@ def _lock_score(user_id: int, at: datetime) -> UserScore:
     if user_id in held:
         return held[user_id]
     db.session.execute(
-        _insert(UserScore)
+        dialect_insert(UserScore)
         .values(user_id=user_id, total=FLOOR, reached_at=at)
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
@@ -174,7 +169,7 @@ def _apply_rollups(event: PointEvent, score: UserScore) -> None:
         score.reached_at = at
     capped = event.applied if event.capped else 0
     db.session.execute(
-        _insert(PointDay)
+        dialect_insert(PointDay)
         .values(
             user_id=event.user_id,
             day=event.day,
@@ -194,7 +189,7 @@ def _apply_rollups(event: PointEvent, score: UserScore) -> None:
     if not event.applied:
         return
     board_cache.mark_changed()
-    periods = _insert(PointPeriod).values(
+    periods = dialect_insert(PointPeriod).values(
         [
             {
                 "period": period,

@@ -28,7 +28,7 @@ from gamify.models import (
     Vote,
     question_tag,
 )
-from kudos.database import retry_transient
+from kudos.database import commit, retry_transient
 from kudos.extensions import db
 from kudos.models import User, utcnow
 from kudos.notifications import notify
@@ -169,14 +169,6 @@ def _lock_post(post_id: int) -> Post | None:
     )
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 # ---------------------------------------------------------------------------------------------
 # Writing
 
@@ -204,7 +196,7 @@ def ask(
     _add_revision(question, author, at, "asked")
     search.index_question(question.id)
     badges.on_event("question", question_id=question.id, at=at)
-    _commit()
+    commit()
     log.info("User %s asked question %s", author.id, question.id)
     return question
 
@@ -238,7 +230,7 @@ def answer(author: User, question_id: int, body: str, *, at: datetime | None = N
         )
     search.index_question(question.id)
     badges.on_event("answer", answer_id=post.id, at=at)
-    _commit()
+    commit()
     return post
 
 
@@ -257,7 +249,7 @@ def add_comment(author: User, post_id: int, body: str, *, at: datetime | None = 
         privileges.require(author, "comment", field="body")
     comment = Comment(post_id=post.id, author_id=author.id, body=text, created_at=at or utcnow())
     db.session.add(comment)
-    _commit()
+    commit()
     return comment
 
 
@@ -323,7 +315,7 @@ def edit(
     question_id = _question_id_of(post)
     db.session.execute(update(Post).where(Post.id == question_id).values(last_activity_at=at))
     search.index_question(question_id)
-    _commit()
+    commit()
     return post
 
 
@@ -358,7 +350,7 @@ def delete(actor: User, post_id: int, *, at: datetime | None = None) -> Post:
             values["accepted_answer_id"] = None
         db.session.execute(update(Question).where(Question.id == post.parent_id).values(**values))
         search.index_question(post.parent_id)
-    _commit()
+    commit()
     log.info("User %s deleted post %s", actor.id, post.id)
     return post
 
@@ -590,7 +582,7 @@ def unaccept(actor: User, question_id: int, *, at: datetime | None = None) -> Qu
         answerer = db.session.get(Answer, question.accepted_answer_id).author_id
         engine.lock_users([answerer, question.author_id], at)
     _undo_accept(question, at, actor.id)
-    _commit()
+    commit()
     return question
 
 
@@ -714,7 +706,7 @@ def count_view(question_id: int) -> bool:
         .where(Question.id == question_id, Question.deleted_at.is_(None))
         .values(view_count=Question.view_count + 1)
     )
-    _commit()
+    commit()
     return result.rowcount == 1
 
 

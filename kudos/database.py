@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import Column, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -109,6 +110,25 @@ def _expression_indexes() -> set[str]:
         for index in table.indexes
         if index.name and any(not isinstance(part, Column) for part in index.expressions)
     }
+
+
+def dialect_insert(model):
+    """Return an INSERT for model that has on_conflict_do_nothing/do_update (PostgreSQL, SQLite).
+
+    Both dialects spell "insert ... on conflict" the same way in SQLAlchemy, but each has its
+    own construct; the session's database picks which.
+    """
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def commit() -> None:
+    """Commit the session's transaction, or roll it back and re-raise when the commit fails."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 TRANSIENT_PG_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure

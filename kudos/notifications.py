@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import Notification, utcnow
 
@@ -28,8 +28,7 @@ def notify(
     read=True files it as already read (backfilled badges must not flood anyone); at dates it
     (the time of the event, for events loaded with their own time such as demo data).
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(Notification)
+    insert = dialect_insert(Notification)
     now = at or utcnow()
     statement = insert.values(
         user_id=user_id,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import Setting, User, utcnow
 
@@ -66,8 +66,7 @@ def get(key: str, default: str | None = None) -> str | None:
 
 def set(key: str, value: str, actor: User | None) -> None:
     """Store a setting in the caller's transaction (the caller commits)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(Setting)
+    insert = dialect_insert(Setting)
     now, actor_id = utcnow(), actor.id if actor is not None else None
     db.session.execute(
         insert.values(

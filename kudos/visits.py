@@ -11,8 +11,8 @@ from datetime import date
 from flask import Flask, session
 from flask.signals import Namespace
 from flask_login import current_user
-from sqlalchemy.dialects import postgresql, sqlite
 
+from kudos.database import dialect_insert
 from kudos.extensions import db
 from kudos.models import UserVisit, utcnow
 
@@ -22,8 +22,7 @@ visit_recorded = signals.signal("visit-recorded")
 
 def record_visit(user_id: int, day: date) -> bool:
     """Store a visit and commit; return True when it is the user's first that day."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(UserVisit)
+    insert = dialect_insert(UserVisit)
     # RETURNING answers the same on both databases; rowcount through the ORM does not.
     inserted = db.session.execute(
         insert.values(user_id=user_id, day=day)
