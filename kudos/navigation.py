@@ -13,6 +13,7 @@ class NavItem:
     label: str
     path: str
     roles: tuple[str, ...] = ()
+    in_menu: bool = False  # in the signed-in user's menu rather than the header bar
 
 
 NAV_ITEMS = (
@@ -23,6 +24,8 @@ NAV_ITEMS = (
     NavItem("Leaderboards", "/leaderboards"),
     NavItem("Badges", "/badges"),
     NavItem("Analytics", "/analytics", ("lead", "admin")),
+    NavItem("Follow-ups", "/follow-ups", ("lead", "admin"), in_menu=True),
+    NavItem("Surveys", "/surveys/manage", ("lead", "admin"), in_menu=True),
     NavItem("Admin", "/admin/", ("admin",)),
 )
 
@@ -40,4 +43,8 @@ def visible_items() -> list[NavItem]:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
-        return {"nav_items": visible_items()}
+        items = visible_items()
+        return {
+            "nav_items": [item for item in items if not item.in_menu],
+            "menu_items": [item for item in items if item.in_menu],
+        }

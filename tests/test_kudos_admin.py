@@ -132,3 +132,19 @@ def test_navigation_shows_admin_only_to_admins(client, auth):
     auth.logout()
     auth.login_as("admin")
     assert 'href="/admin/"' in client.get("/").get_data(as_text=True)
+
+
+def test_navigation_leads_leads_to_their_queues(client, auth):
+    lead_pages = ('href="/analytics"', 'href="/follow-ups"', 'href="/surveys/manage"')
+    auth.login_as("member")
+    page = client.get("/").get_data(as_text=True)
+    assert not any(link in page for link in lead_pages)
+    auth.logout()
+    auth.login_as("lead")
+    page = client.get("/").get_data(as_text=True)
+    assert all(link in page for link in lead_pages)
+    menu = page[page.index('<details class="user-menu">') : page.index("</details>")]
+    assert 'href="/follow-ups"' in menu and 'href="/surveys/manage"' in menu
+    assert 'href="/admin/"' not in page
+    for path in ("/follow-ups", "/surveys/manage"):
+        assert client.get(path).status_code == 200
