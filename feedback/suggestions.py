@@ -29,7 +29,7 @@ from feedback.models import (
 )
 from gamify import badges, engine, privileges
 from gamify.models import PointEvent, Tag
-from kudos.database import commit, dialect_insert, retry_transient
+from kudos.database import commit, dialect_insert, lock_row, retry_transient
 from kudos.extensions import db
 from kudos.models import User, utcnow
 from kudos.notifications import notify
@@ -175,20 +175,8 @@ def get(suggestion_id: int) -> Suggestion:
 
 
 def _lock(suggestion_id: int) -> Suggestion:
-    """Take the suggestion's row lock (PostgreSQL) or the write lock (SQLite), read it fresh.
-
-    Writing first matters on SQLite: reads made before a transaction's first write see no lock.
-    """
-    db.session.execute(
-        update(Suggestion)
-        .where(Suggestion.id == suggestion_id)
-        .values(vote_count=Suggestion.vote_count)
-    )
-    suggestion = db.session.scalar(
-        select(Suggestion)
-        .where(Suggestion.id == suggestion_id)
-        .execution_options(populate_existing=True)
-    )
+    """Hold the suggestion for this transaction and read it fresh (NotFound if missing)."""
+    suggestion = lock_row(Suggestion, suggestion_id, Suggestion.vote_count)
     if suggestion is None:
         db.session.rollback()
         raise NotFound()

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from feedback import boards, followups, sentiment
@@ -42,7 +42,7 @@ from feedback.support_models import (
 from gamify import badges, engine
 from gamify.models import Question
 from gamify.search import similar_questions
-from kudos.database import commit, dialect_insert, retry_transient
+from kudos.database import commit, dialect_insert, lock_row, retry_transient
 from kudos.extensions import db
 from kudos.models import Role, User, utcnow
 from kudos.notifications import notify
@@ -576,17 +576,8 @@ def staff_members() -> list[User]:
 
 
 def _lock(request_id: int) -> SupportRequest:
-    """Take the request's row lock (PostgreSQL) or the write lock (SQLite) and read it fresh."""
-    db.session.execute(
-        update(SupportRequest)
-        .where(SupportRequest.id == request_id)
-        .values(updated_at=SupportRequest.updated_at)
-    )
-    request = db.session.scalar(
-        select(SupportRequest)
-        .where(SupportRequest.id == request_id)
-        .execution_options(populate_existing=True)
-    )
+    """Hold the request for this transaction and read it fresh (NotFound if missing)."""
+    request = lock_row(SupportRequest, request_id, SupportRequest.updated_at)
     if request is None:
         db.session.rollback()
         raise NotFound()

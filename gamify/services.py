@@ -28,7 +28,7 @@ from gamify.models import (
     Vote,
     question_tag,
 )
-from kudos.database import commit, retry_transient
+from kudos.database import commit, lock_row, retry_transient
 from kudos.extensions import db
 from kudos.models import User, utcnow
 from kudos.notifications import notify
@@ -156,17 +156,8 @@ def _tags_by_name(names: list[str], creator: User) -> list[Tag]:
 
 
 def _lock_post(post_id: int) -> Post | None:
-    """Take the post's row lock (PostgreSQL) or the write lock (SQLite), then read it fresh.
-
-    Writing first matters on SQLite: reads made before a transaction's first write see no
-    lock, so two requests could both act on the same old state.
-    """
-    db.session.execute(
-        update(Post).where(Post.id == post_id).values(last_activity_at=Post.last_activity_at)
-    )
-    return db.session.scalar(
-        select(Post).where(Post.id == post_id).execution_options(populate_existing=True)
-    )
+    """Hold the post for this transaction (row lock, or SQLite's write lock); read it fresh."""
+    return lock_row(Post, post_id, Post.last_activity_at)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import Column, event, inspect, text
+from sqlalchemy import Column, event, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -129,6 +129,19 @@ def commit() -> None:
     except Exception:
         db.session.rollback()
         raise
+
+
+def lock_row(model, row_id: int, touched):
+    """Take a row's lock (PostgreSQL) or the write lock (SQLite), then read it fresh, or None.
+
+    touched is a column the lock sets to itself. Writing first matters on SQLite: reads made
+    before a transaction's first write see no lock, so two requests could both act on the
+    same old state.
+    """
+    db.session.execute(update(model).where(model.id == row_id).values({touched: touched}))
+    return db.session.scalar(
+        select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    )
 
 
 TRANSIENT_PG_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
