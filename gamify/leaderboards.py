@@ -113,8 +113,8 @@ class _Ranking:
 
     def count_ahead(self, points: int, reached: datetime, user_id: int) -> int:
         """Count the people ranked before a score reached at `reached` by user_id."""
-        ahead = self.ahead_of(points, reached, user_id)
         if self.rollup is None:
+            ahead = self.ahead_of(points, reached, user_id)
             return db.session.scalar(self.select(func.count()).where(ahead)) or 0
         # Joining every row ahead to its user costs one lookup per rank. Instead: count the
         # rollup rows with more points (a range of the board index), add the ties reached

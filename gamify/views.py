@@ -402,7 +402,7 @@ def show_leaderboards():
 
 
 def _hall(period: str, today) -> list:
-    # Periods before the community started have nobody to honour.
+    # Periods when nobody earned points (before the community started) are left out.
     return [
         entry
         for entry in leaderboards.hall_of_fame(period, count=HALL_OF_FAME_PERIODS, today=today)

@@ -134,7 +134,7 @@ def test_navigation_shows_admin_only_to_admins(client, auth):
     assert 'href="/admin/"' in client.get("/").get_data(as_text=True)
 
 
-def test_navigation_leads_leads_to_their_queues(client, auth):
+def test_leads_reach_their_queues_from_the_user_menu(client, auth):
     lead_pages = ('href="/analytics"', 'href="/follow-ups"', 'href="/surveys/manage"')
     auth.login_as("member")
     page = client.get("/").get_data(as_text=True)
