@@ -32,7 +32,9 @@ T = TypeVar("T")
 
 CHANGED = "kudos.boards_changed"  # the session.info flag
 RANKED_ATTRIBUTES = ("display_name", "role", "suspended_at")
-MAX_ENTRIES = 512
+# Boards and their parts, by period, tag and viewer's row; whole pages, by address, kept apart
+# so that many distinct addresses (anyone can invent query strings) only push out pages.
+MAX_ENTRIES = {"parts": 512, "pages": 64}
 
 
 def mark_changed(session: Session | None = None) -> None:
@@ -48,8 +50,9 @@ def version() -> int:
 class _Store:
     """What one process computed, by key, each entry with the version it was computed at."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int) -> None:
         self._entries: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
+        self._max_entries = max_entries
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, at_version: int) -> tuple[bool, object]:
@@ -64,31 +67,31 @@ class _Store:
         with self._lock:
             self._entries[key] = (at_version, value)
             self._entries.move_to_end(key)
-            while len(self._entries) > MAX_ENTRIES:
+            while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
 
 
-# One store per database engine, so two apps in one process (tests) never share boards.
-_stores: weakref.WeakKeyDictionary[Engine, _Store] = weakref.WeakKeyDictionary()
+# Stores per database engine, so two apps in one process (tests) never share boards.
+_stores: weakref.WeakKeyDictionary[Engine, dict[str, _Store]] = weakref.WeakKeyDictionary()
 _stores_lock = threading.Lock()
 
 
-def _store() -> _Store:
+def _store(kind: str) -> _Store:
     engine = db.engine
     with _stores_lock:
-        store = _stores.get(engine)
-        if store is None:
-            store = _stores[engine] = _Store()
-        return store
+        stores = _stores.get(engine)
+        if stores is None:
+            stores = _stores[engine] = {name: _Store(size) for name, size in MAX_ENTRIES.items()}
+        return stores[kind]
 
 
-def fresh(key: Hashable, at_version: int, compute: Callable[[], T]) -> T:
+def fresh(key: Hashable, at_version: int, compute: Callable[[], T], kind: str = "parts") -> T:
     """Return compute()'s value for key as of at_version, computing it at most once per version.
 
     The value must be plain and immutable (tuples, frozen dataclasses, strings): it is shared
-    by every request of the process.
+    by every request of the process. kind names the store: "parts" or "pages".
     """
-    store = _store()
+    store = _store(kind)
     found, value = store.get(key, at_version)
     if found:
         return value  # type: ignore[return-value]

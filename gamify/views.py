@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -16,7 +18,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from gamify import board_cache, engine, leaderboards, privileges, search, services
 from gamify.forms import AnswerForm, AskForm, CommentForm, EditAnswerForm, EditForm, VoteForm
@@ -330,6 +333,9 @@ PERIOD_TABS = (
     ("all", "All time"),
 )
 HALL_OF_FAME_PERIODS = 6
+# Stands in for the visitor's CSRF token in a page kept for every anonymous visitor; random
+# per process, so that no text a user writes can contain it.
+CSRF_SLOT = f"csrf-slot-{secrets.token_hex(16)}"
 LEDGER_PER_PAGE = 20
 
 
@@ -349,6 +355,24 @@ def show_leaderboards():
         abort(404, f"There is no tag named “{tag}”.")
     today = utcnow().date()  # one date for every query of the page, even at midnight
     start = leaderboards.current_start(period, today) if period != "all" else None
+    version = board_cache.version()
+    page = partial(_leaderboards_page, version, period, board, tag, today, start)
+    if current_user.is_authenticated or "_flashes" in session:
+        return page()
+    # An anonymous visitor's page differs from another's only by its CSRF token, so it is
+    # rendered once per version and address with a slot where the token goes.
+    html = board_cache.fresh(
+        ("page", request.script_root, request.full_path, start),
+        version,
+        lambda: page(csrf_token=lambda: CSRF_SLOT),
+        kind="pages",
+    )
+    return html.replace(CSRF_SLOT, escape(generate_csrf()))
+
+
+def _leaderboards_page(version: int, period, board, tag, today, start, **context) -> str:
+    """Render the leaderboard page for the current visitor from the parts kept at version."""
+    staff = board == "staff"
     # Members are ranked on the members board only, leads and admins on the staff board only.
     ranked_here = current_user.is_authenticated and current_user.is_staff == staff
     standing = (
@@ -356,7 +380,6 @@ def show_leaderboards():
         if ranked_here
         else None
     )
-    version = board_cache.version()
     board_key = (period, staff, tag, start)
     rows = board_cache.fresh(
         ("board", *board_key),
@@ -398,6 +421,7 @@ def show_leaderboards():
         ranked_here=ranked_here,
         standing=standing,
         hall_html=hall_html,
+        **context,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from conftest import PASSWORD
 from gamify import board_cache, engine, leaderboards, ledger
 from gamify.models import PointEvent, Question
 from kudos import services
@@ -166,3 +168,80 @@ def test_two_apps_in_one_process_keep_their_own_boards(app, member, tmp_path, mo
         second = board_cache.fresh(("test",), board_cache.version(), lambda: "second")
         db.engine.dispose()
     assert (first, second) == ("first", "second")
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def test_the_anonymous_page_from_memory_is_the_page_rendered_afresh(
+    client, app, member, monkeypatch
+):
+    with app.app_context():
+        give(member(name="Ana"), 30, "ana")
+    for query in ("", "?period=month", "?period=all"):
+        first = client.get(f"/leaderboards{query}").get_data(as_text=True)
+        kept = client.get(f"/leaderboards{query}").get_data(as_text=True)
+        with monkeypatch.context() as patch:
+            patch.setattr(
+                board_cache, "fresh", lambda key, at_version, compute, kind="parts": compute()
+            )
+            afresh = client.get(f"/leaderboards{query}").get_data(as_text=True)
+        assert "Ana" in afresh and CSRF_META.search(afresh)
+        assert first == kept == afresh
+
+
+def test_each_anonymous_visitor_gets_a_csrf_token_of_their_own(app, make_user):
+    make_user(email="ana@example.com")
+    ana, bo = app.test_client(), app.test_client()
+    tokens = [
+        CSRF_META.search(c.get("/leaderboards").get_data(as_text=True)).group(1) for c in (ana, bo)
+    ]
+    assert tokens[0] != tokens[1]
+    login = {"email": "ana@example.com", "password": PASSWORD}
+    assert bo.post("/login", data={**login, "csrf_token": tokens[0]}).status_code == 400
+    assert ana.post("/login", data={**login, "csrf_token": tokens[0]}).status_code == 302
+
+
+def test_signed_in_visitors_never_get_the_anonymous_page(client, app, auth, member):
+    with app.app_context():
+        give(member(name="Ana"), 30, "ana")
+    assert "Log in</a> to see where you stand" in client.get("/leaderboards").get_data(as_text=True)
+    me = auth.login_as("member", name="Mia")
+    with app.app_context():
+        give(me, 10, "mia")
+    page = client.get("/leaderboards").get_data(as_text=True)
+    assert "<summary>Mia</summary>" in page and "Log out" in page
+    assert "You are <strong>#2</strong>" in page
+    auth.logout()
+    page = client.get("/leaderboards").get_data(as_text=True)
+    assert "Mia</summary>" not in page and "Log in</a> to see where you stand" in page
+
+
+def test_a_flash_message_reaches_an_anonymous_visitor_of_a_kept_page(client):
+    client.get("/leaderboards")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "Your suggestion was sent.")]
+    assert "Your suggestion was sent." in client.get("/leaderboards").get_data(as_text=True)
+    assert "Your suggestion was sent." not in client.get("/leaderboards").get_data(as_text=True)
+
+
+def test_a_kept_page_links_back_to_its_own_address(client):
+    for query in ("?period=month", "?period=week", "?period=month"):
+        page = client.get(f"/leaderboards{query}").get_data(as_text=True)
+        assert f'href="/login?next=/leaderboards{query.replace("=", "%3D")}"' in page
+
+
+def test_a_kept_page_moves_on_to_the_next_week(client, app, member, monkeypatch):
+    import gamify.views
+
+    sunday = datetime(2026, 11, 29, 23, 59, tzinfo=UTC)
+    with app.app_context():
+        ana = member(name="Ana")
+        engine.record("answer_accepted", ana, key="a", source_type="test", points=30, at=sunday)
+        db.session.commit()
+    monkeypatch.setattr(gamify.views, "utcnow", lambda: sunday)
+    page = client.get("/leaderboards").get_data(as_text=True)
+    assert "Since Monday 23 November 2026" in page and "Ana" in board_text(client)
+    monkeypatch.setattr(gamify.views, "utcnow", lambda: sunday + timedelta(minutes=2))
+    page = client.get("/leaderboards").get_data(as_text=True)
+    assert "Since Monday 30 November 2026" in page and "Ana" not in board_text(client)
