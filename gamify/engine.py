@@ -15,16 +15,17 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, bindparam, case, func, select, update
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gamify import board_cache
-from gamify.models import PointDay, PointEvent, PointPeriod, PointRule, UserScore
-from kudos.database import dialect_insert
+from gamify.models import PERIODS, PointDay, PointEvent, PointPeriod, PointRule, UserScore
+from kudos.database import prepared, run
 from kudos.extensions import db
-from kudos.models import utcnow
+from kudos.models import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +73,17 @@ def rule_for(action: str) -> Rule:
     default = DEFAULT_RULES.get(action)
     if default is None:
         raise UnknownAction(f"no points rule for action {action!r}")
-    row = db.session.scalar(
-        select(PointRule)
-        .where(PointRule.action == action)
-        .order_by(PointRule.version.desc())
-        .limit(1)
-    )
-    if row is None:
+    return _rule_of(default, run(_sql().rule, {"action": action}).first())
+
+
+RULE_COLUMNS = ("version", "points", "capped", "daily_limit")
+
+
+def _rule_of(default: Rule, row) -> Rule:
+    """Return the rule an admin version row gives (row has RULE_COLUMNS), or the default."""
+    if row is None or row.version is None:
         return default
-    return Rule(action, row.points, row.capped, default.label, row.daily_limit, row.version)
+    return Rule(default.action, row.points, row.capped, default.label, row.daily_limit, row.version)
 
 
 def set_rule(
@@ -116,122 +119,172 @@ def period_starts(day: date) -> dict[str, date]:
     }
 
 
+@prepared
+def _sql(insert) -> SimpleNamespace:
+    """The statements of the engine's every call, built once (see kudos.database.prepared)."""
+    score, day, period = UserScore.__table__, PointDay.__table__, PointPeriod.__table__
+    event, rule = PointEvent.__table__, PointRule.__table__
+    new_day = insert(day)
+    # One row per period (week, month, quarter, year), so that a gain is one statement.
+    new_period = insert(period).values(
+        [
+            {
+                "period": name,
+                "start": bindparam(name, type_=Date),
+                "user_id": bindparam("user"),
+                "points": bindparam("gain"),
+                "reached_at": bindparam("at", type_=UTCDateTime()),
+            }
+            for name in PERIODS
+        ]
+    )
+    lock_scores: dict[int, object] = {}
+
+    def lock_scores_of(count: int):
+        """Add missing score rows for count users (u0, u1... and at), lock all, return totals.
+
+        The no-op update on a conflict locks an existing row as SELECT ... FOR UPDATE would,
+        in the order of the rows (ids ascending), and returns its total.
+        """
+        if count not in lock_scores:
+            rows = [
+                {"user_id": bindparam(f"u{n}"), "total": FLOOR, "reached_at": bindparam("at")}
+                for n in range(count)
+            ]
+            lock_scores[count] = (
+                insert(score)
+                .values(rows)
+                .on_conflict_do_update(index_elements=["user_id"], set_={"total": score.c.total})
+                .returning(score.c.user_id, score.c.total)
+            )
+        return lock_scores[count]
+
+    def newest(column):
+        return (
+            select(column)
+            .where(rule.c.action == bindparam("action"))
+            .order_by(rule.c.version.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    capped_so_far = select(day.c.capped_points).where(
+        day.c.user_id == bindparam("id"), day.c.day == bindparam("day")
+    )
+
+    return SimpleNamespace(
+        rule=select(rule.c.version, rule.c.points, rule.c.capped, rule.c.daily_limit)
+        .where(rule.c.action == bindparam("action"))
+        .order_by(rule.c.version.desc())
+        .limit(1),
+        lock_scores=lock_scores_of,
+        # The rule in force and the user's capped points of the day, in one read.
+        rule_and_room=select(
+            *(newest(rule.c[name]).label(name) for name in RULE_COLUMNS),
+            capped_so_far.scalar_subquery().label("capped_so_far"),
+        ),
+        total=select(score.c.total).where(score.c.user_id == bindparam("id")),
+        pay=update(score)
+        .where(score.c.user_id == bindparam("id"))
+        .values(total=score.c.total + bindparam("amount"), reached_at=bindparam("at")),
+        add_event=insert(event)
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(event.c.id),
+        add_day=new_day.on_conflict_do_update(
+            index_elements=["user_id", "day"],
+            set_={
+                "points": day.c.points + new_day.excluded.points,
+                "capped_points": day.c.capped_points + new_day.excluded.capped_points,
+                "last_at": new_day.excluded.last_at,
+            },
+        ),
+        add_periods=new_period.on_conflict_do_update(
+            index_elements=["period", "start", "user_id"],
+            set_={
+                "points": period.c.points + new_period.excluded.points,
+                "reached_at": new_period.excluded.reached_at,
+            },
+        ),
+        paid_today=select(
+            func.coalesce(func.sum(case((event.c.applied > 0, 1), else_=-1)), 0)
+        ).where(
+            event.c.user_id == bindparam("id"),
+            event.c.action == bindparam("action"),
+            event.c.day == bindparam("day"),
+            event.c.applied != 0,
+        ),
+        by_key=select(event).where(event.c.event_key == bindparam("key")),
+    )
+
+
 LOCKED = "kudos.locked_scores"  # session.info: the score rows this transaction holds
 
 
-def _lock_score(user_id: int, at: datetime) -> UserScore:
-    """Make sure the user's score row exists and hold it for the rest of the transaction.
+@dataclass
+class _Score:
+    """A user's score row as this transaction holds it (locked: only this copy can change)."""
 
-    A row already held by this transaction is returned as it is: the lock makes the session's
-    copy the only one that can change, so reading it again would read the same values.
+    user_id: int
+    total: int
+
+
+def lock_users(user_ids, at: datetime | None = None) -> None:
+    """Make sure the users' score rows exist and hold them for the rest of the transaction.
+
+    The rows are locked in id order, so that two transactions that touch the same users (A
+    votes on B while B votes on A) cannot deadlock. A row the transaction holds already is
+    not read again: the lock makes its copy the only one that can change.
     """
+    db.session.flush()  # pending users must exist before their score rows
     held = db.session.info.setdefault(LOCKED, {})
-    if user_id in held:
-        return held[user_id]
-    db.session.execute(
-        dialect_insert(UserScore)
-        .values(user_id=user_id, total=FLOOR, reached_at=at)
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
-    score = db.session.scalars(
-        select(UserScore)
-        .where(UserScore.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    held[user_id] = score
-    return score
+    wanted = sorted(set(user_ids) - held.keys())
+    if not wanted:
+        return
+    at = at or utcnow()
+    ids = {f"u{n}": user_id for n, user_id in enumerate(wanted)}
+    for user_id, total in run(_sql().lock_scores(len(wanted)), {**ids, "at": at}):
+        held[user_id] = _Score(user_id, total)
+
+
+def _lock_score(user_id: int, at: datetime) -> _Score:
+    """Hold one user's score row (see lock_users) and return this transaction's copy."""
+    lock_users([user_id], at)
+    return db.session.info[LOCKED][user_id]
 
 
 @sqlalchemy_event.listens_for(Session, "after_transaction_end")
 def _release_scores(session: Session, transaction) -> None:
-    # Any end (a savepoint's too: rolling one back releases the locks taken inside it).
-    session.info.pop(LOCKED, None)
-
-
-def lock_users(user_ids, at: datetime | None = None) -> None:
-    """Hold the score rows of several users, in id order, so that two transactions that
-    touch the same users (A votes on B while B votes on A) cannot deadlock."""
-    at = at or utcnow()
-    for user_id in sorted(set(user_ids)):
-        _lock_score(user_id, at)
+    # The end of the transaction or of a savepoint (rolling one back releases the locks taken
+    # inside it), not of the inner transaction that each flush runs in.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(LOCKED, None)
 
 
 def _existing(key: str) -> PointEvent | None:
     return db.session.scalar(select(PointEvent).where(PointEvent.event_key == key))
 
 
-def _apply_rollups(event: PointEvent, score: UserScore) -> None:
+def _apply_rollups(event: dict, score: _Score) -> None:
     """Add a new ledger row to the user's total, day rollup and period rollups."""
-    at = event.created_at
-    if event.applied:
-        score.total += event.applied
-        score.reached_at = at
-    capped = event.applied if event.capped else 0
-    db.session.execute(
-        dialect_insert(PointDay)
-        .values(
-            user_id=event.user_id,
-            day=event.day,
-            points=event.applied,
-            capped_points=capped,
-            last_at=at,
-        )
-        .on_conflict_do_update(
-            index_elements=["user_id", "day"],
-            set_={
-                "points": PointDay.points + event.applied,
-                "capped_points": PointDay.capped_points + capped,
-                "last_at": at,
-            },
-        )
-    )
-    if not event.applied:
+    statements = _sql()
+    at, applied, user_id = event["created_at"], event["applied"], event["user_id"]
+    if applied:
+        score.total += applied
+        run(statements.pay, {"id": user_id, "amount": applied, "at": at})
+    capped = applied if event["capped"] else 0
+    day = {"user_id": user_id, "day": event["day"], "points": applied}
+    run(statements.add_day, {**day, "capped_points": capped, "last_at": at})
+    if not applied:
         return
     board_cache.mark_changed()
-    periods = dialect_insert(PointPeriod).values(
-        [
-            {
-                "period": period,
-                "start": start,
-                "user_id": event.user_id,
-                "points": event.applied,
-                "reached_at": at,
-            }
-            for period, start in period_starts(event.day).items()
-        ]
-    )
-    db.session.execute(
-        periods.on_conflict_do_update(
-            index_elements=["period", "start", "user_id"],
-            set_={"points": PointPeriod.points + event.applied, "reached_at": at},
-        )
-    )
-
-
-def _capped_so_far(user_id: int, day: date) -> int:
-    return (
-        db.session.scalar(
-            select(PointDay.capped_points).where(PointDay.user_id == user_id, PointDay.day == day)
-        )
-        or 0
-    )
+    starts = period_starts(event["day"])
+    run(statements.add_periods, {**starts, "user": user_id, "gain": applied, "at": at})
 
 
 def _paid_today(user_id: int, action: str, day: date) -> int:
     """Count today's paying events of an action, net of the ones reversed."""
-    sign = case((PointEvent.applied > 0, 1), else_=-1)
-    return (
-        db.session.scalar(
-            select(func.coalesce(func.sum(sign), 0)).where(
-                PointEvent.user_id == user_id,
-                PointEvent.action == action,
-                PointEvent.day == day,
-                PointEvent.applied != 0,
-            )
-        )
-        or 0
-    )
+    parameters = {"id": user_id, "action": action, "day": day}
+    return run(_sql().paid_today, parameters).scalar() or 0
 
 
 def record(
@@ -253,20 +306,21 @@ def record(
     events). unpaid records the event but pays nothing, with that reason (a vote from an
     account below the voting threshold). Returns the existing row when key was recorded.
     """
-    existing = _existing(key)
-    if existing is not None:
-        return existing
-    rule = rule_for(action)
-    requested = rule.points if points is None else points
+    default = DEFAULT_RULES.get(action)
+    if default is None:
+        raise UnknownAction(f"no points rule for action {action!r}")
     at = at or utcnow()
     day = at.date()
-    score = _lock_score(user_id, at)
+    score = _lock_score(user_id, at)  # before the day's points are read
+    found = run(_sql().rule_and_room, {"action": action, "id": user_id, "day": day}).one()
+    rule = _rule_of(default, found)
+    requested = rule.points if points is None else points
     applied, note = requested, None
     limit = rule.daily_limit
     if requested > 0 and limit is not None and _paid_today(user_id, action, day) >= limit:
         applied, note = 0, f"daily limit of {rule.daily_limit} reached"
     if applied > 0 and rule.capped:
-        room = max(0, DAILY_CAP - _capped_so_far(user_id, day))
+        room = max(0, DAILY_CAP - (found.capped_so_far or 0))
         if applied > room:
             applied = room
             note = (
@@ -280,34 +334,41 @@ def record(
         applied, note = 0, unpaid
     return _append(
         score,
-        PointEvent(
-            user_id=user_id,
-            action=action,
-            rule_version=rule.version,
-            requested=requested,
-            applied=applied,
-            capped=rule.capped,
-            day=day,
-            created_at=at,
-            source_type=source_type,
-            source_id=source_id,
-            question_id=question_id,
-            actor_id=actor_id,
-            event_key=key,
-            note=note,
-        ),
+        user_id=user_id,
+        action=action,
+        rule_version=rule.version,
+        requested=requested,
+        applied=applied,
+        capped=rule.capped,
+        day=day,
+        created_at=at,
+        source_type=source_type,
+        source_id=source_id,
+        question_id=question_id,
+        actor_id=actor_id,
+        event_key=key,
+        reverses_id=None,
+        note=note,
     )
 
 
-def _append(score: UserScore, event: PointEvent) -> PointEvent:
-    """Add a ledger row and carry it into the counters, in the same transaction."""
+def _append(score: _Score, **values) -> PointEvent:
+    """Add a ledger row and carry it into the counters, in the same transaction.
+
+    The row's unique key decides: a key already in the ledger (a retry, or a concurrent
+    request that got there first) adds nothing and returns the row that has it.
+    """
+    new_id = run(_sql().add_event, values).scalar()
+    if new_id is None:
+        return _existing(values["event_key"])
+    _apply_rollups(values, score)
+    event = PointEvent(id=new_id, **values)
+    make_transient_to_detached(event)  # the session knows it as the row just written
     db.session.add(event)
-    db.session.flush()
-    _apply_rollups(event, score)
     return event
 
 
-def _floored(requested: int, score: UserScore, note: str | None) -> tuple[int, str | None]:
+def _floored(requested: int, score: _Score, note: str | None) -> tuple[int, str | None]:
     applied = max(requested, FLOOR - score.total)
     if applied != requested:
         note = f"total cannot go below {FLOOR}"
@@ -329,13 +390,13 @@ def reverse(
     The reversal counts on the UTC day of at, or on day when given: a correction passes the
     award's own day, so that it frees that day's cap (see reapply_cap) and not today's.
     """
-    original = _existing(key)
+    statements = _sql()
+    original = run(statements.by_key, {"key": key}).first()
     if original is None:
         return None
     undo_key = f"undo:{original.id}"
-    existing = _existing(undo_key)
-    if existing is not None:
-        return existing
+    if run(statements.by_key, {"key": undo_key}).first() is not None:
+        return _existing(undo_key)
     at = at or utcnow()
     score = _lock_score(original.user_id, at)
     requested = -original.applied
@@ -346,23 +407,21 @@ def reverse(
             note = f"{reason}; {floor_note}"
     return _append(
         score,
-        PointEvent(
-            user_id=original.user_id,
-            action=original.action,
-            rule_version=original.rule_version,
-            requested=requested,
-            applied=applied,
-            capped=original.capped,
-            day=day or at.date(),
-            created_at=at,
-            source_type=original.source_type,
-            source_id=original.source_id,
-            question_id=original.question_id,
-            actor_id=actor_id,
-            event_key=undo_key,
-            reverses_id=original.id,
-            note=note,
-        ),
+        user_id=original.user_id,
+        action=original.action,
+        rule_version=original.rule_version,
+        requested=requested,
+        applied=applied,
+        capped=original.capped,
+        day=day or at.date(),
+        created_at=at,
+        source_type=original.source_type,
+        source_id=original.source_id,
+        question_id=original.question_id,
+        actor_id=actor_id,
+        event_key=undo_key,
+        reverses_id=original.id,
+        note=note,
     )
 
 
@@ -377,28 +436,25 @@ def _recap_of(event: PointEvent) -> int | None:
     return int(event.event_key.split(":")[1])
 
 
-def _top_up(
-    score: UserScore, award: PointEvent, amount: int, number: int, at: datetime
-) -> PointEvent:
+def _top_up(score: _Score, award: PointEvent, amount: int, number: int, at: datetime) -> PointEvent:
     """Pay more of a gain that the cap cut, on the gain's own day."""
     return _append(
         score,
-        PointEvent(
-            user_id=award.user_id,
-            action=award.action,
-            rule_version=award.rule_version,
-            requested=amount,
-            applied=amount,
-            capped=True,
-            day=award.day,
-            created_at=at,
-            source_type=award.source_type,
-            source_id=award.source_id,
-            question_id=award.question_id,
-            actor_id=award.actor_id,
-            event_key=f"recap:{award.id}:{number}",
-            note=RECAP_NOTE,
-        ),
+        user_id=award.user_id,
+        action=award.action,
+        rule_version=award.rule_version,
+        requested=amount,
+        applied=amount,
+        capped=True,
+        day=award.day,
+        created_at=at,
+        source_type=award.source_type,
+        source_id=award.source_id,
+        question_id=award.question_id,
+        actor_id=award.actor_id,
+        event_key=f"recap:{award.id}:{number}",
+        reverses_id=None,
+        note=RECAP_NOTE,
     )
 
 
@@ -501,4 +557,4 @@ def total(user_id: int) -> int:
     held = db.session.info.get(LOCKED, {}).get(user_id)
     if held is not None:  # this transaction holds the row: its copy is the current total
         return held.total
-    return db.session.scalar(select(UserScore.total).where(UserScore.user_id == user_id)) or FLOOR
+    return run(_sql().total, {"id": user_id}).scalar() or FLOOR

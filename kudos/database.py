@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from functools import cache, wraps
 from pathlib import Path
+from typing import TypeVar
 
 from alembic.script import ScriptDirectory
 from flask import current_app
@@ -18,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from kudos.extensions import db
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -112,14 +116,46 @@ def _expression_indexes() -> set[str]:
     }
 
 
-def dialect_insert(model):
+def dialect_insert(model, dialect: str | None = None):
     """Return an INSERT for model that has on_conflict_do_nothing/do_update (PostgreSQL, SQLite).
 
     Both dialects spell "insert ... on conflict" the same way in SQLAlchemy, but each has its
-    own construct; the session's database picks which.
+    own construct; the dialect's name (by default the session's database's) picks which.
     """
-    dialect = db.session.get_bind().dialect.name
+    dialect = dialect or db.session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def prepared(build: Callable[[Callable], T]) -> Callable[[], T]:
+    """Turn a builder of statements into a call giving those of the session's database.
+
+    build receives the dialect's insert (which has on_conflict_do_*) and is run once per
+    dialect. A statement object that is reused is compiled once: each later call skips
+    building the statement and its cache key, which costs more than running it on SQLite.
+    Run them with run(), on the session's connection, which also skips the ORM's
+    per-statement work.
+    """
+    built: dict[str, T] = {}
+
+    def statements() -> T:
+        dialect = db.session.get_bind().dialect.name
+        found = built.get(dialect)
+        if found is None:
+            found = built[dialect] = build(lambda model: dialect_insert(model, dialect))
+        return found
+
+    return statements
+
+
+def run(statement, parameters=None):
+    """Run a statement on the session's connection, in its transaction, after a flush.
+
+    For statements made by prepared(): the flush does what the ORM's autoflush would, so
+    that the statement sees the changes still pending in the session.
+    """
+    session = db.session()
+    session.flush()
+    return session.connection().execute(statement, parameters)
 
 
 def commit() -> None:

@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from kudos.database import dialect_insert
+from kudos.database import dialect_insert, prepared, run
 from kudos.extensions import db
 from kudos.models import Setting, User, utcnow
 
@@ -58,9 +58,14 @@ def registered(key: str) -> Choice | None:
     return _choices.get(key)
 
 
+@prepared
+def _get_sql(insert):
+    return select(Setting.value).where(Setting.key == bindparam("key"))
+
+
 def get(key: str, default: str | None = None) -> str | None:
     """Return the stored value of a setting, or default when no admin has set it."""
-    value = db.session.scalar(select(Setting.value).where(Setting.key == key))
+    value = run(_get_sql(), {"key": key}).scalar()
     return default if value is None else value
 
 
