@@ -34,7 +34,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import Table, func, select, text
 
-from gamify import badges, engine, ledger
+from gamify import badges, engine, ledger, tag_scores
 from gamify.models import (
     PointDay,
     PointEvent,
@@ -783,6 +783,9 @@ def build(
     _log("indexes built", clock)
     users = ledger.recalculate()
     _log(f"recalculate(): rollups rebuilt for {users:,} users", clock)
+    community.stats["answer tag scores"] = tag_scores.rebuild()
+    db.session.commit()
+    _log(f"tag_scores.rebuild(): {community.stats['answer tag scores']:,} rows", clock)
     for name, model in (("user scores", UserScore), ("point days", PointDay)):
         community.stats[name] = db.session.scalar(select(func.count()).select_from(model))
     community.stats["point periods"] = db.session.scalar(
@@ -798,6 +801,9 @@ def build(
         drifts = ledger.verify()
         _log(f"verify(): {len(drifts)} drifts" + (f", first {drifts[:3]}" if drifts else ""), clock)
         community.stats["drifts"] = len(drifts)
+        tag_drifts = tag_scores.drift()
+        _log(f"tag_scores.drift(): {len(tag_drifts)} drifts", clock)
+        community.stats["tag score drifts"] = len(tag_drifts)
     return community
 
 

@@ -23,14 +23,28 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from types import SimpleNamespace
 from typing import Any, Literal, NamedTuple
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import Date, and_, case, event, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    and_,
+    bindparam,
+    case,
+    event,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import selectinload
 
+from gamify import tag_scores
 from gamify.models import TIERS, Badge, BadgeAward, Post, Tag, Vote, question_tag
-from kudos.database import dialect_insert
+from kudos.database import dialect_insert, prepared, run
 from kudos.extensions import db
 from kudos.models import User, UserVisit, utcnow
 from kudos.notifications import notify
@@ -541,6 +555,14 @@ def all_badges() -> list[Badge]:
     return badges
 
 
+def _event_badges() -> list[Badge]:
+    """Return every badge as a plain row, for the events on the hot path (see all_badges)."""
+    rows = run(_event_sql().badges, {}).all()
+    if {spec.slug for spec in CATALOG} - {row.slug for row in rows}:
+        return all_badges()
+    return rows
+
+
 def _catalog_order(badges: Iterable[Badge]) -> list[Badge]:
     position = {spec.slug: index for index, spec in enumerate(CATALOG)}
     groups = {name: index for index, name in enumerate(GROUPS)}
@@ -719,16 +741,11 @@ def _not_held(candidates: list[Candidate]) -> list[Candidate]:
     if not candidates:
         return []
     keys = [(c.user_id, c.badge.id, c.source_key) for c in candidates]
-    # Narrowed by user and badge, the leading columns of the unique key's index: SQLite does
-    # not search an index for a row-value IN list, and read every award for it.
-    held = set(
-        db.session.execute(
-            select(BadgeAward.user_id, BadgeAward.badge_id, BadgeAward.source_key).where(
-                BadgeAward.user_id.in_(sorted({user_id for user_id, _, _ in keys})),
-                BadgeAward.badge_id.in_(sorted({badge_id for _, badge_id, _ in keys})),
-            )
-        ).all()
-    )
+    wanted = {
+        "users": sorted({user_id for user_id, _, _ in keys}),
+        "badges": sorted({badge_id for _, badge_id, _ in keys}),
+    }
+    held = {tuple(row) for row in run(_event_sql().held, wanted)}
     return [c for c, key in zip(candidates, keys, strict=True) if key not in held]
 
 
@@ -787,20 +804,21 @@ class EventFacts:
         if post_id is None:
             return None
         if post_id not in self._posts:
-            row = db.session.execute(
-                select(
-                    post_t.c.id,
-                    post_t.c.kind,
-                    post_t.c.author_id,
-                    post_t.c.parent_id,
-                    post_t.c.score,
-                    post_t.c.created_at,
-                    post_t.c.deleted_at.is_not(None),
-                    post_t.c.accepted_answer_id,
-                ).where(post_t.c.id == post_id)
-            ).first()
-            self._posts[post_id] = PostFacts(*row) if row else None
+            # The question a vote's post belongs to, when the caller knows it, comes along.
+            wanted = {post_id, self.ids.get("question_id")} - {None} - self._posts.keys()
+            for row in run(_event_sql().posts, {"ids": sorted(wanted)}):
+                self._posts[row.id] = PostFacts(*row)
+            for missing in wanted - self._posts.keys():
+                self._posts[missing] = None
         return self._posts[post_id]
+
+    def lowered(self) -> bool:
+        """Tell whether this is a vote that left its post's score lower or the same.
+
+        Every score criterion only grows with the score, and awards are never taken back, so
+        such a vote cannot meet one that an earlier event (or the backfill) had not.
+        """
+        return self.kind == "vote" and not self.ids.get("raised", True)
 
     @property
     def target(self) -> PostFacts | None:
@@ -834,18 +852,41 @@ class EventFacts:
         return _vote_counts(voter_id)
 
     def tag_totals(self, user_id: int, question_id: int) -> dict[str, int]:
-        tags = select(question_tag.c.tag_id).where(question_tag.c.question_id == question_id)
-        return _tag_totals(user_id, tags)
+        return tag_scores.totals(user_id, question_id)
+
+
+@prepared
+def _event_sql(insert) -> SimpleNamespace:
+    """The statements that evaluating an event runs, built once (see kudos.database.prepared)."""
+    awards = BadgeAward.__table__
+    return SimpleNamespace(
+        badges=select(Badge.__table__).order_by(Badge.__table__.c.id),
+        posts=select(
+            post_t.c.id,
+            post_t.c.kind,
+            post_t.c.author_id,
+            post_t.c.parent_id,
+            post_t.c.score,
+            post_t.c.created_at,
+            post_t.c.deleted_at.is_not(None),
+            post_t.c.accepted_answer_id,
+        ).where(post_t.c.id.in_(bindparam("ids", expanding=True))),
+        vote_counts=select(
+            func.coalesce(func.sum(case((Vote.value == 1, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Vote.value == -1, 1), else_=0)), 0),
+        ).where(Vote.voter_id == bindparam("voter"), Vote.retracted_at.is_(None)),
+        # Narrowed by user and badge, the leading columns of the unique key's index: SQLite
+        # does not search an index for a row-value IN list, and would read every award.
+        held=select(awards.c.user_id, awards.c.badge_id, awards.c.source_key).where(
+            awards.c.user_id.in_(bindparam("users", expanding=True)),
+            awards.c.badge_id.in_(bindparam("badges", expanding=True)),
+        ),
+    )
 
 
 def _vote_counts(voter_id: int) -> tuple[int, int]:
-    row = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((Vote.value == 1, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Vote.value == -1, 1), else_=0)), 0),
-        ).where(Vote.voter_id == voter_id, Vote.retracted_at.is_(None))
-    ).one()
-    return int(row[0]), int(row[1])
+    upvotes, downvotes = run(_event_sql().vote_counts, {"voter": voter_id}).one()
+    return int(upvotes), int(downvotes)
 
 
 def _answers_in_tags():
@@ -895,6 +936,8 @@ def _with_params(badges: list[Badge]):
 
 def _evaluate_post_score(kind: str):
     def evaluate(facts: EventFacts, badges: list[Badge]) -> list[Candidate]:
+        if facts.lowered():
+            return []
         post = facts.target
         if post is None or post.kind != kind or post.deleted:
             return []
@@ -926,7 +969,7 @@ def _evaluate_asked_and_accepted(facts: EventFacts, badges: list[Badge]) -> list
 
 def _evaluate_votes_cast(facts: EventFacts, badges: list[Badge]) -> list[Candidate]:
     voter_id = facts.ids.get("voter_id")
-    if voter_id is None:
+    if voter_id is None or not facts.ids.get("cast", True):  # a withdrawal lowers the counts
         return []
     upvotes, downvotes = facts.vote_counts(voter_id)
     return [
@@ -937,7 +980,7 @@ def _evaluate_votes_cast(facts: EventFacts, badges: list[Badge]) -> list[Candida
 
 
 def _evaluate_enlightened(facts: EventFacts, badges: list[Badge]) -> list[Candidate]:
-    pair = facts.live_answer()
+    pair = None if facts.lowered() else facts.live_answer()
     if pair is None:
         return []
     answer, question = pair
@@ -953,7 +996,7 @@ def _evaluate_enlightened(facts: EventFacts, badges: list[Badge]) -> list[Candid
 
 
 def _evaluate_late_answer(facts: EventFacts, badges: list[Badge]) -> list[Candidate]:
-    pair = facts.live_answer()
+    pair = None if facts.lowered() else facts.live_answer()
     if pair is None:
         return []
     answer, question = pair
@@ -966,7 +1009,7 @@ def _evaluate_late_answer(facts: EventFacts, badges: list[Badge]) -> list[Candid
 
 
 def _evaluate_tag_answer_score(facts: EventFacts, badges: list[Badge]) -> list[Candidate]:
-    pair = facts.live_answer()
+    pair = None if facts.lowered() else facts.live_answer()
     if pair is None:
         return []
     answer, question = pair
@@ -997,12 +1040,14 @@ def _evaluate_visit_streak(facts: EventFacts, badges: list[Badge]) -> list[Candi
 def on_event(kind: str, *, at: datetime | None = None, **ids: Any) -> list[BadgeAward]:
     """Evaluate the badges an event can change, for the users it touches; no commit.
 
-    kind and ids: "vote" (post_id, voter_id), "accept" (answer_id), "answer" (answer_id),
-    "question" (question_id), "visit" (user_id, day optional). Unknown kinds are ignored.
+    kind and ids: "vote" (post_id, voter_id; question_id, read along with the post when
+    given; raised=False when the vote did not raise the post's score, cast=False when it
+    withdrew a vote), "accept" (answer_id), "answer" (answer_id), "question" (question_id),
+    "visit" (user_id, day optional). Unknown kinds are ignored.
     at dates the awards (the event's time, for data loaded with its own times).
     """
     by_criterion: dict[str, list[Badge]] = {}
-    for badge in all_badges():
+    for badge in _event_badges():
         spec = CRITERIA.get(badge.criterion)
         if badge.enabled and spec is not None and kind in spec.events:
             by_criterion.setdefault(badge.criterion, []).append(badge)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask.cli import with_appcontext
 
-from gamify import antigaming, ledger
+from gamify import antigaming, ledger, tag_scores
 from kudos.models import utcnow
 
 
@@ -28,9 +28,13 @@ def recalc_command() -> None:
 @points_group.command("verify")
 @with_appcontext
 def verify_command() -> None:
-    """List every user whose total or rollups disagree with the ledger (exit 1 if any)."""
-    drifts = ledger.verify()
-    if not drifts:
+    """List every user whose total or rollups disagree with the ledger (exit 1 if any).
+
+    Also lists where the answer scores per tag (read by the tag badges) disagree with the
+    posts they sum.
+    """
+    drifts, tag_drifts = ledger.verify(), tag_scores.drift()
+    if not drifts and not tag_drifts:
         click.echo(f"Points verified: {ledger.ledger_size()} ledger rows, no drift.")
         return
     for drift in drifts:
@@ -38,7 +42,11 @@ def verify_command() -> None:
             f"user {drift.user_id} <{drift.email}>: {drift.what} is {drift.stored}, "
             f"the ledger says {drift.expected}"
         )
-    users = len({drift.user_id for drift in drifts})
+    for user_id, tag_id, stored, actual in tag_drifts:
+        click.echo(
+            f"user {user_id}: answer score in tag {tag_id} is {stored}, the posts say {actual}"
+        )
+    users = len({drift.user_id for drift in drifts} | {drift[0] for drift in tag_drifts})
     click.echo(f"{users} user(s) disagree with the ledger; run `kudos points recalc`.", err=True)
     raise SystemExit(1)
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 
-from gamify import board_cache
+from gamify import board_cache, tag_scores
 from gamify.engine import FLOOR, period_starts
 from gamify.models import PointDay, PointEvent, PointPeriod, UserScore
 from kudos.extensions import db
@@ -71,7 +71,11 @@ def ledger_size() -> int:
 
 
 def recalculate(progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild every total and rollup from the ledger in one transaction; return users done."""
+    """Rebuild every total and rollup from the ledger in one transaction; return users done.
+
+    The answer scores per tag, which come from the posts rather than the ledger, are rebuilt
+    in the same transaction.
+    """
     counters = replay(progress)
     db.session.execute(delete(PointPeriod))
     db.session.execute(delete(PointDay))
@@ -97,6 +101,7 @@ def recalculate(progress: Callable[[int], None] | None = None) -> int:
             for (period, start, user), (points, at) in counters.periods.items()
         ],
     )
+    tag_scores.rebuild()
     board_cache.mark_changed()
     db.session.commit()
     return len(counters.totals)

@@ -174,6 +174,23 @@ class Tag(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class AnswerTagScore(db.Model):
+    """Per member and tag: the summed score of their live answers to live questions in it.
+
+    What the tag badges measure, kept by the Q&A services in the transaction that changes it
+    (a vote, a deletion, a retag; see gamify.tag_scores), so that a vote's badge check reads
+    a row per tag instead of every answer its author ever wrote.
+    """
+
+    __tablename__ = "answer_tag_score"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[int] = mapped_column(default=0)
+
+
 class Post(db.Model):
     """A question or an answer (one table, as on Stack Exchange)."""
 

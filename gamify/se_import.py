@@ -31,7 +31,7 @@ from defusedxml import ElementTree as ET
 from markdownify import markdownify
 from sqlalchemy import bindparam, func, select, update
 
-from gamify import engine, search
+from gamify import engine, search, tag_scores
 from gamify.models import (
     Answer,
     Badge,
@@ -842,6 +842,7 @@ def import_dump(
             importer.carry_over()
         db.session.flush()
         search.reindex_all()
+        tag_scores.rebuild()
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -10,12 +10,13 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from gamify import badges, engine, privileges, search
+from gamify import badges, engine, privileges, search, tag_scores
 from gamify.models import (
     Answer,
     Comment,
@@ -28,7 +29,7 @@ from gamify.models import (
     Vote,
     question_tag,
 )
-from kudos.database import commit, lock_row, retry_transient
+from kudos.database import commit, lock_row, prepared, retry_transient, run
 from kudos.extensions import db
 from kudos.models import User, utcnow
 from kudos.notifications import notify
@@ -293,6 +294,9 @@ def edit(
         if new_tags is not None:
             names = [tag.name for tag in new_tags]
             old = {tag.name for tag in post.tags}
+            old_ids, new_ids = {tag.id for tag in post.tags}, {tag.id for tag in new_tags}
+            tag_scores.question_counted(post.id, old_ids - new_ids, -1)
+            tag_scores.question_counted(post.id, new_ids - old_ids, 1)
             post.tags = new_tags
             db.session.flush()
             for tag in post.tags:
@@ -326,6 +330,10 @@ def delete(actor: User, post_id: int, *, at: datetime | None = None) -> Post:
     post = get_post(post_id)
     if actor.id != post.author_id and not actor.is_staff:
         raise Forbidden("Only the author or a lead can delete this post.")
+    if isinstance(post, Question):
+        tag_scores.question_counted(post.id, [tag.id for tag in post.tags], -1)
+    else:
+        tag_scores.answer_scored(post.author_id, post.parent_id, -post.score)
     post.deleted_at = at
     post.deleted_by_id = actor.id
     reason = "post deleted"
@@ -365,15 +373,39 @@ VOTE_ACTIONS = {
 }
 
 
-def _votes_today(voter_id: int, at: datetime) -> int:
-    start = datetime(at.year, at.month, at.day, tzinfo=at.tzinfo)
-    return (
-        db.session.scalar(
-            select(func.count(Vote.id)).where(
-                Vote.voter_id == voter_id, Vote.created_at >= start, Vote.created_at <= at
-            )
-        )
-        or 0
+@prepared
+def _vote_sql(insert) -> SimpleNamespace:
+    """The statements of a vote, built once (see kudos.database.prepared)."""
+    post, vote = Post.__table__, Vote.__table__
+    mine = (vote.c.post_id == bindparam("post")) & (vote.c.voter_id == bindparam("voter"))
+    active = mine & vote.c.retracted_at.is_(None)
+    today = (
+        (vote.c.voter_id == bindparam("voter"))
+        & (vote.c.created_at >= bindparam("since"))
+        & (vote.c.created_at <= bindparam("at"))
+    )
+    return SimpleNamespace(
+        # Writing first takes SQLite's write lock too (see kudos.database.lock_row).
+        lock_post=update(post)
+        .where(post.c.id == bindparam("post"))
+        .values(last_activity_at=post.c.last_activity_at)
+        .returning(
+            post.c.kind, post.c.parent_id, post.c.author_id, post.c.score, post.c.deleted_at
+        ),
+        state=select(
+            select(vote.c.id).where(active).scalar_subquery().label("vote_id"),
+            select(vote.c.value).where(active).scalar_subquery().label("value"),
+            select(func.count(vote.c.id)).where(today).scalar_subquery().label("today"),
+        ),
+        retract=update(vote)
+        .where(vote.c.id == bindparam("vote"))
+        .values(retracted_at=bindparam("at")),
+        add_vote=insert(vote).returning(vote.c.id),
+        rescore=update(post)
+        .where(post.c.id == bindparam("post"))
+        .values(score=post.c.score + bindparam("change")),
+        score=select(post.c.score).where(post.c.id == bindparam("post")),
+        value=select(vote.c.value).where(active),
     )
 
 
@@ -388,61 +420,66 @@ def _wait_message(at: datetime) -> str:
     )
 
 
-def _active_vote(post_id: int, voter_id: int) -> Vote | None:
-    return db.session.scalar(
-        select(Vote)
-        .where(Vote.post_id == post_id, Vote.voter_id == voter_id, Vote.retracted_at.is_(None))
-        .execution_options(populate_existing=True)
-    )
-
-
-def _retract(vote: Vote, post: Post, at: datetime, reason: str) -> None:
-    vote.retracted_at = at
-    db.session.execute(update(Post).where(Post.id == post.id).values(score=Post.score - vote.value))
-    engine.reverse(f"vote:{vote.id}", reason=reason, at=at)
-    engine.reverse(f"vote:{vote.id}:cost", reason=reason, at=at)
+def _vote_state(post_id: int, voter_id: int) -> VoteState:
+    """Read a post's score and the voter's vote as committed."""
+    statements, ids = _vote_sql(), {"post": post_id, "voter": voter_id}
+    score = run(statements.score, ids).scalar()
+    return VoteState(post_id, score, run(statements.value, ids).scalar() or 0)
 
 
 @retry_transient()
 def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -> VoteState:
-    """Cast, change (value +1/-1) or withdraw (value 0) a member's vote on a post."""
+    """Cast, change (value +1/-1) or withdraw (value 0) a member's vote on a post.
+
+    A vote is on the hot path of the whole site, so it runs a fixed set of prepared
+    statements on the session's connection: the post's lock returns what the checks need,
+    and one read gives the voter's vote on it and their count of the day.
+    """
     at = at or utcnow()
     if value not in (-1, 0, 1):
         raise QAError("A vote is up, down or none.")
-    post = db.session.get(Post, post_id)
-    if post is None:
-        raise NotFound("There is no such post to vote on.")
-    if post.author_id == voter.id:
-        raise QAError("You cannot vote on your own post.", status=403)
-    if value != 0:
-        privileges.require(voter, "upvote" if value == 1 else "downvote")
-    if value != 0 and _votes_today(voter.id, at) >= VOTES_PER_DAY:
-        raise QAError(_wait_message(at), status=429)
+    statements = _vote_sql()
+    ids = {"post": post_id, "voter": voter.id}
     try:
-        post = _lock_post(post_id)
-        if post.is_deleted:
-            raise QAError("This post has been deleted; it takes no votes.", status=409)
-        current = _active_vote(post.id, voter.id)
-        if current is not None and current.value == value:
-            db.session.rollback()
-            return VoteState(post.id, post.score, value)
+        post = run(statements.lock_post, ids).first()
+        if post is None:
+            raise NotFound("There is no such post to vote on.")
+        if post.author_id == voter.id:
+            raise QAError("You cannot vote on your own post.", status=403)
+        since = datetime(at.year, at.month, at.day, tzinfo=at.tzinfo)
+        current = run(statements.state, {**ids, "since": since, "at": at}).one()
         engine.lock_users([post.author_id, voter.id], at)
-        unpaid = privileges.unpaid_vote_reason(voter)
-        if current is not None:
-            _retract(current, post, at, "vote withdrawn" if value == 0 else "vote changed")
         if value != 0:
-            new = Vote(post_id=post.id, voter_id=voter.id, value=value, created_at=at)
-            db.session.add(new)
-            db.session.flush()
-            db.session.execute(
-                update(Post).where(Post.id == post.id).values(score=Post.score + value)
-            )
-            question_id = _question_id_of(post)
-            common = {"source_type": "post", "source_id": post.id, "question_id": question_id}
+            privileges.require(voter, "upvote" if value == 1 else "downvote")
+            if current.today >= VOTES_PER_DAY:
+                raise QAError(_wait_message(at), status=429)
+        if post.deleted_at is not None:
+            raise QAError("This post has been deleted; it takes no votes.", status=409)
+        if (current.value or 0) == value:
+            db.session.rollback()
+            return VoteState(post_id, post.score, value)
+        unpaid = privileges.unpaid_vote_reason(voter)
+        if current.vote_id is not None:
+            reason = "vote withdrawn" if value == 0 else "vote changed"
+            run(statements.retract, {"vote": current.vote_id, "at": at})
+            engine.reverse(f"vote:{current.vote_id}", reason=reason, at=at)
+            engine.reverse(f"vote:{current.vote_id}:cost", reason=reason, at=at)
+        change = value - (current.value or 0)
+        run(statements.rescore, {"post": post_id, "change": change})
+        if post.kind == "answer":
+            tag_scores.answer_scored(post.author_id, post.parent_id, change)
+        if value != 0:
+            new_id = run(
+                statements.add_vote,
+                {"post_id": post_id, "voter_id": voter.id, "value": value, "created_at": at,
+                 "retracted_at": None},
+            ).scalar()  # fmt: skip
+            question_id = post_id if post.kind == "question" else post.parent_id
+            common = {"source_type": "post", "source_id": post_id, "question_id": question_id}
             engine.record(
                 VOTE_ACTIONS[(post.kind, value)],
                 post.author_id,
-                key=f"vote:{new.id}",
+                key=f"vote:{new_id}",
                 actor_id=voter.id,
                 at=at,
                 unpaid=unpaid,
@@ -452,22 +489,29 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
                 engine.record(
                     "downvote_cast",
                     voter.id,
-                    key=f"vote:{new.id}:cost",
+                    key=f"vote:{new_id}:cost",
                     at=at,
                     unpaid=unpaid,
                     **common,
                 )
-        badges.on_event("vote", post_id=post.id, voter_id=voter.id, at=at)
+        badges.on_event(
+            "vote",
+            post_id=post_id,
+            voter_id=voter.id,
+            question_id=post.parent_id or post_id,
+            at=at,
+            raised=change > 0,
+            cast=value != 0,
+        )
         db.session.commit()
     except IntegrityError:
         # A concurrent request cast the same vote first; the unique keys kept it single.
         db.session.rollback()
+        return _vote_state(post_id, voter.id)
     except QAError:
         db.session.rollback()
         raise
-    post = db.session.get(Post, post_id, populate_existing=True)
-    mine = _active_vote(post.id, voter.id)
-    return VoteState(post.id, post.score, mine.value if mine else 0)
+    return VoteState(post_id, post.score + change, value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Any sequence of Q&A actions leaves every counter equal to its ledger."""
+"""Any sequence of Q&A actions leaves every counter equal to its ledger or its posts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from gamify import engine, ledger, privileges, services
+from gamify import engine, ledger, privileges, services, tag_scores
 from gamify.models import PointDay, Tag, UserScore
 from kudos import create_app
 from kudos.extensions import db
@@ -17,7 +17,7 @@ from kudos.models import User
 USERS = 4
 ACTIONS = st.lists(
     st.tuples(
-        st.sampled_from(["up", "down", "none", "accept", "unaccept", "delete", "answer"]),
+        st.sampled_from(["up", "down", "none", "accept", "unaccept", "delete", "answer", "retag"]),
         st.integers(0, USERS - 1),  # who acts
         st.integers(0, 5),  # which post (modulo the posts that exist)
         st.integers(0, 180),  # minutes since the previous action
@@ -25,6 +25,7 @@ ACTIONS = st.lists(
     max_size=40,
 )
 VALUES = {"up": 1, "down": -1, "none": 0}
+RETAGS = ("aws", "aws iam", "iam")
 
 
 @settings(
@@ -48,7 +49,7 @@ def test_any_sequence_keeps_the_ledger_verified(tmp_path_factory, monkeypatch, a
         # The low preset lets fresh members upvote, so sequences mix votes that pay, votes that
         # do not pay yet (under 5 points) and downvotes refused for want of points.
         privileges.set_preset("low", None)
-        db.session.add(Tag(name="aws"))
+        db.session.add_all([Tag(name="aws"), Tag(name="iam")])
         question = services.ask(
             users[0], "A question about the landing zone", "Body text here", "aws"
         )
@@ -70,11 +71,15 @@ def test_any_sequence_keeps_the_ledger_verified(tmp_path_factory, monkeypatch, a
                     services.unaccept(actor, question.id, at=now)
                 elif action == "delete":
                     services.delete(actor, post_id, at=now)
+                elif action == "retag":
+                    tags = RETAGS[which % len(RETAGS)]
+                    services.edit(users[0], question.id, body="Body text here", tags=tags, at=now)
                 else:
                     posts.append(services.answer(actor, question.id, "Another answer", at=now).id)
             except services.QAError:
                 db.session.rollback()  # refused (own post, deleted, not the asker, no privilege...)
         assert ledger.verify() == []
+        assert tag_scores.drift() == []  # what the tag badges read equals the posts
         assert all(total >= 1 for total in db.session.scalars(select(UserScore.total)))
         assert (db.session.scalar(select(func.max(PointDay.capped_points))) or 0) <= 25
         db.session.remove()

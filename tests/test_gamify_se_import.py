@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gamify import badges, ledger, se_import
+from gamify import badges, ledger, se_import, tag_scores
 from gamify.models import (
+    AnswerTagScore,
     Badge,
     BadgeAward,
     Comment,
@@ -96,6 +97,9 @@ def test_the_conlang_dump_imports_counts_match_and_a_second_import_adds_nothing(
         ledger_rows = _count(PointEvent)
         assert ledger_rows > 1000
         assert ledger.verify() == []
+        # The answer scores per tag that tag badges read agree with the imported posts.
+        assert _count(AnswerTagScore) > 0
+        assert tag_scores.drift() == []
         # Totals by hand, for the members whose history a plain sum describes.
         users = _local_users()
         owners = Counter(row.get("OwnerUserId") for row in posts if row.get("OwnerUserId"))
