@@ -7,6 +7,7 @@ withdrawals, each a full service call with its own commit, at the current time. 
 grows by those votes; run this after the read benchmarks.
 
     python bench/votes.py --database-url postgresql://postgres@127.0.0.1/kudos_bench
+    python bench/votes.py --database-url ... --threads 4   # four threads of one process at once
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import random
 import statistics
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from common import count_queries, default_database_url, make_app, summary_ms
+from flask import current_app
 from sqlalchemy import func, select
 
 from gamify import services
@@ -66,20 +70,14 @@ def current_vote(voter_id: int, post_id: int) -> int:
     )
 
 
-def run(votes: int, seed: int, min_points: int) -> dict:
-    """Cast votes through the service and return throughput and query counts."""
-    rng = random.Random(seed)
-    voters = pick_voters(max(1, votes // VOTES_EACH), min_points)
-    if len(voters) * VOTES_EACH < votes:
-        raise SystemExit(f"only {len(voters)} members can vote; ask for fewer votes")
+def cast(voters: list[int], votes: int, rng: random.Random, count: bool) -> dict:
+    """Cast votes by voters in turn, each a full service call, and collect their timings."""
     author = dict(db.session.execute(select(Post.id, Post.author_id)).all())
     max_post = max(author)
-    ledger_before = db.session.scalar(select(func.count(PointEvent.id)))
     active: dict[int, dict[int, int]] = defaultdict(dict)  # voter -> post -> value
     durations: dict[str, list[float]] = defaultdict(list)
     queries: dict[str, list[int]] = defaultdict(list)
     refused: Counter[str] = Counter()
-    started = time.perf_counter()
     for number in range(votes):
         voter_id = voters[number % len(voters)]
         mine = active[voter_id]
@@ -99,7 +97,7 @@ def run(votes: int, seed: int, min_points: int) -> dict:
         # A request loads its user once (Flask-Login); that read is not part of the vote.
         voter = db.session.get(User, voter_id)
         _ = voter.role
-        with count_queries(db.engine) as statements:
+        with count_queries(db.engine) if count else nullcontext([]) as statements:
             begun = time.perf_counter()
             try:
                 state = services.vote(voter, post_id, value)
@@ -112,17 +110,59 @@ def run(votes: int, seed: int, min_points: int) -> dict:
             mine[post_id] = state.my_vote
         else:
             mine.pop(post_id, None)
+    return {"durations": durations, "queries": queries, "refused": refused}
+
+
+def run(votes: int, seed: int, min_points: int, threads: int = 1) -> dict:
+    """Cast votes through the service and return throughput and query counts.
+
+    With threads above 1, that many threads of this process vote at once, each with its own
+    session and its own voters, as a server's worker threads would; queries are not counted.
+    """
+    voters = pick_voters(max(1, votes // VOTES_EACH), min_points)
+    if len(voters) * VOTES_EACH < votes:
+        raise SystemExit(f"only {len(voters)} members can vote; ask for fewer votes")
+    ledger_before = db.session.scalar(select(func.count(PointEvent.id)))
+    db.session.remove()
+    app = current_app._get_current_object()
+
+    def worker(number: int) -> dict:
+        with app.app_context():
+            share = votes // threads + (1 if number < votes % threads else 0)
+            rng = random.Random(seed * 1000 + number)
+            return cast(voters[number::threads], share, rng, count=threads == 1)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(worker, range(threads)))
     elapsed = time.perf_counter() - started
+    durations: dict[str, list[float]] = defaultdict(list)
+    queries: dict[str, list[int]] = defaultdict(list)
+    refused: Counter[str] = Counter()
+    for result in results:
+        for kind, values in result["durations"].items():
+            durations[kind].extend(values)
+        for kind, values in result["queries"].items():
+            queries[kind].extend(values)
+        refused.update(result["refused"])
     service_time = sum(sum(values) for values in durations.values())
     done = sum(len(values) for values in durations.values())
     ledger_after = db.session.scalar(select(func.count(PointEvent.id)))
     print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
-    print(
-        f"{done:,} votes by {len(voters):,} voters: {done / service_time:,.0f} votes/s "
-        f"inside services.vote ({service_time:.2f}s), {done / elapsed:,.0f} votes/s with the "
-        f"benchmark's own reads ({elapsed:.2f}s); ledger grew by "
-        f"{ledger_after - ledger_before:,} rows"
-    )
+    if threads == 1:
+        print(
+            f"{done:,} votes by {len(voters):,} voters: {done / service_time:,.0f} votes/s "
+            f"inside services.vote ({service_time:.2f}s), {done / elapsed:,.0f} votes/s with "
+            f"the benchmark's own reads ({elapsed:.2f}s); ledger grew by "
+            f"{ledger_after - ledger_before:,} rows"
+        )
+    else:
+        print(
+            f"{done:,} votes by {len(voters):,} voters in {threads} threads: "
+            f"{done / elapsed:,.0f} votes/s over {elapsed:.2f}s of wall time (the "
+            f"benchmark's own reads included); ledger grew by "
+            f"{ledger_after - ledger_before:,} rows"
+        )
     for message, count in refused.items():
         print(f"refused {count}: {message}")
     print(f"{'kind':<9} {'calls':>6} {'queries':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
@@ -131,7 +171,7 @@ def run(votes: int, seed: int, min_points: int) -> dict:
         if not durations[kind]:
             continue
         stats = summary_ms(durations[kind])
-        median_queries = statistics.median(queries[kind])
+        median_queries = statistics.median(queries[kind]) if queries[kind] else float("nan")
         by_kind[kind] = {"calls": len(durations[kind]), "queries": median_queries, **stats}
         print(
             f"{kind:<9} {len(durations[kind]):>6} {median_queries:>8g} "
@@ -139,9 +179,10 @@ def run(votes: int, seed: int, min_points: int) -> dict:
         )
     return {
         "votes": done,
+        "threads": threads,
         "refused": dict(refused),
         "seconds_in_service": service_time,
-        "votes_per_second": done / service_time,
+        "votes_per_second": done / service_time if threads == 1 else done / elapsed,
         "loop_votes_per_second": done / elapsed,
         "by_kind": by_kind,
     }
@@ -154,12 +195,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--votes", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--threads", type=int, default=1, help="threads of this process voting at once"
+    )
+    parser.add_argument(
         "--min-points", type=int, default=250, help="voters' least points (every privilege)"
     )
     args = parser.parse_args(argv)
     app = make_app(args.database_url)
     with app.app_context():
-        return run(args.votes, args.seed, args.min_points)
+        return run(args.votes, args.seed, args.min_points, args.threads)
 
 
 if __name__ == "__main__":
