@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import Date, bindparam, case, func, select, update
+from sqlalchemy import Date, Integer, bindparam, case, func, select, update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gamify import board_cache
 from gamify.models import PERIODS, PointDay, PointEvent, PointPeriod, PointRule, UserScore
-from kudos.database import prepared, run
+from kudos.database import cacheable, prepared, run
 from kudos.extensions import db
 from kudos.models import UTCDateTime, utcnow
 
@@ -131,8 +131,8 @@ def _sql(insert) -> SimpleNamespace:
             {
                 "period": name,
                 "start": bindparam(name, type_=Date),
-                "user_id": bindparam("user"),
-                "points": bindparam("gain"),
+                "user_id": bindparam("user", type_=Integer),
+                "points": bindparam("gain", type_=Integer),
                 "reached_at": bindparam("at", type_=UTCDateTime()),
             }
             for name in PERIODS
@@ -148,14 +148,20 @@ def _sql(insert) -> SimpleNamespace:
         """
         if count not in lock_scores:
             rows = [
-                {"user_id": bindparam(f"u{n}"), "total": FLOOR, "reached_at": bindparam("at")}
+                {
+                    "user_id": bindparam(f"u{n}", type_=Integer),
+                    "total": FLOOR,
+                    "reached_at": bindparam("at", type_=UTCDateTime()),
+                }
                 for n in range(count)
             ]
-            lock_scores[count] = (
+            lock_scores[count] = cacheable(
                 insert(score)
                 .values(rows)
                 .on_conflict_do_update(index_elements=["user_id"], set_={"total": score.c.total})
-                .returning(score.c.user_id, score.c.total)
+                .returning(score.c.user_id, score.c.total),
+                score.c.user_id,
+                score.c.total,
             )
         return lock_scores[count]
 
@@ -198,12 +204,14 @@ def _sql(insert) -> SimpleNamespace:
                 "last_at": new_day.excluded.last_at,
             },
         ),
-        add_periods=new_period.on_conflict_do_update(
-            index_elements=["period", "start", "user_id"],
-            set_={
-                "points": period.c.points + new_period.excluded.points,
-                "reached_at": new_period.excluded.reached_at,
-            },
+        add_periods=cacheable(
+            new_period.on_conflict_do_update(
+                index_elements=["period", "start", "user_id"],
+                set_={
+                    "points": period.c.points + new_period.excluded.points,
+                    "reached_at": new_period.excluded.reached_at,
+                },
+            )
         ),
         paid_today=select(
             func.coalesce(func.sum(case((event.c.applied > 0, 1), else_=-1)), 0)

@@ -12,9 +12,10 @@ from typing import TypeVar
 
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import Column, event, inspect, select, text, update
+from sqlalchemy import Column, bindparam, event, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DBAPIError
 
 from kudos.extensions import db
@@ -145,6 +146,28 @@ def prepared(build: Callable[[Callable], T]) -> Callable[[], T]:
         return found
 
     return statements
+
+
+def cacheable(statement, *returning: Column):
+    """Turn a multi-row INSERT into text SQLAlchemy can cache, for the session's database.
+
+    SQLAlchemy does not cache a statement with several VALUES rows: it compiles one on every
+    execution, which costs more than running it. So compile it once here and keep its SQL as
+    text, with the same parameters (their types, which each bindparam() must give, and literal
+    values) and the RETURNING columns' types. Call it from a prepared() builder.
+    """
+    name = db.session.get_bind().dialect.name
+    dialect = (postgresql if name == "postgresql" else sqlite).dialect(paramstyle="named")
+    dialect.bind_typing = BindTyping.NONE  # the running dialect adds its casts to the text
+    compiled = statement.compile(dialect=dialect)
+    untyped = sorted(key for key, part in compiled.binds.items() if part.type._isnull)
+    if untyped:  # a later row's parameter does not take its column's type
+        raise TypeError(f"give these parameters a type: {', '.join(untyped)}")
+    parameters = [
+        bindparam(key, value=None if part.required else part.value, type_=part.type)
+        for key, part in compiled.binds.items()
+    ]
+    return text(compiled.string).bindparams(*parameters).columns(*returning)
 
 
 def run(statement, parameters=None):
