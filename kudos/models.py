@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, TypeDecorator
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,11 +53,22 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+OFF_BOARD = "role <> 'member' OR suspended_at IS NOT NULL"  # not on the members' boards
+
+
 class User(db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint("role IN ('member', 'lead', 'admin')", name="role_valid"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # The few accounts off the members' boards (staff, suspended), which a rank takes
+        # away from the rows ahead of it: read from here instead of scanning every account.
+        Index(
+            "ix_user_account_off_board",
+            "id",
+            postgresql_where=text(OFF_BOARD),
+            sqlite_where=text(OFF_BOARD),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
