@@ -29,6 +29,7 @@ from gamify.models import PointEvent, Tag
 from gamify.search import STOP_WORDS
 from kudos.extensions import db
 from kudos.models import Role, User, utcnow
+from kudos.paging import Paged
 
 SORTS = ("top", "newest", "trending")
 TRENDING_WINDOW = timedelta(days=30)
@@ -78,7 +79,7 @@ def _filtered(
 
 
 @dataclass
-class Page:
+class Page(Paged):
     """One page of suggestions, with the attributes the pager macro reads."""
 
     items: list[Suggestion]
@@ -90,22 +91,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _load(ids: list[int]) -> list[Suggestion]:

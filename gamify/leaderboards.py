@@ -31,6 +31,7 @@ from gamify.engine import DEFAULT_RULES, FLOOR, period_starts
 from gamify.models import PERIODS, PointDay, PointEvent, PointPeriod, Tag, UserScore, question_tag
 from kudos.extensions import db
 from kudos.models import Role, User, utcnow
+from kudos.paging import Paged
 
 BOARD_PERIODS = (*PERIODS, "all")
 BOARDS = ("members", "staff")
@@ -439,27 +440,11 @@ class LedgerLine:
 
 
 @dataclass(frozen=True)
-class History:
+class History(Paged):
     lines: list[LedgerLine]
     page: int
     pages: int
     total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _amount(event: PointEvent) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.sql import ColumnElement, column, table
 from gamify.models import Question
 from kudos.database import schema_filter
 from kudos.extensions import db
+from kudos.paging import Paged
 
 SEARCH_TABLE = "post_fts"
 MAX_TERMS = 32
@@ -132,7 +133,7 @@ def reindex_all() -> int:
 
 
 @dataclass(frozen=True)
-class SearchPage:
+class SearchPage(Paged):
     """One page of questions found, best match first."""
 
     items: list[Question] = field(default_factory=list)
@@ -140,14 +141,6 @@ class SearchPage:
     page: int = 1
     per_page: int = 20
     pages: int = 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _words(query: str) -> list[str]:
