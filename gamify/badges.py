@@ -43,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from gamify import tag_scores
-from gamify.models import TIERS, Badge, BadgeAward, Post, Tag, Vote, question_tag
+from gamify.models import TIERS, Badge, BadgeAward, Post, Tag, Vote
 from kudos.database import dialect_insert, prepared, run
 from kudos.extensions import db
 from kudos.models import User, UserVisit, utcnow
@@ -889,32 +889,13 @@ def _vote_counts(voter_id: int) -> tuple[int, int]:
     return int(upvotes), int(downvotes)
 
 
-def _answers_in_tags():
-    """Live answers of live questions, joined to their question's tags."""
-    question = post_t.alias("q")
-    answer = post_t.alias("a")
-    joined = (
-        answer.join(question, question.c.id == answer.c.parent_id)
-        .join(question_tag, question_tag.c.question_id == question.c.id)
-        .join(Tag, Tag.id == question_tag.c.tag_id)
+def _tag_totals(user_id: int) -> dict[str, int]:
+    """The user's answer score in each tag they answered in, from the posts."""
+    scores = tag_scores.live_answer_scores(user_id).subquery()
+    rows = db.session.execute(
+        select(Tag.name, scores.c.score).join(scores, scores.c.tag_id == Tag.id)
     )
-    live = and_(
-        answer.c.kind == "answer", answer.c.deleted_at.is_(None), question.c.deleted_at.is_(None)
-    )
-    return answer, joined, live
-
-
-def _tag_totals(user_id: int, tag_ids=None) -> dict[str, int]:
-    answer, joined, live = _answers_in_tags()
-    statement = (
-        select(Tag.name, func.sum(answer.c.score))
-        .select_from(joined)
-        .where(live, answer.c.author_id == user_id)
-        .group_by(Tag.name)
-    )
-    if tag_ids is not None:
-        statement = statement.where(question_tag.c.tag_id.in_(tag_ids))
-    return {name: int(total or 0) for name, total in db.session.execute(statement)}
+    return {name: int(total or 0) for name, total in rows}
 
 
 def _visit_days(user_id: int, first: date, last: date) -> list[date]:
@@ -1201,15 +1182,12 @@ def _backfill_late_answer(badge: Badge, params: dict) -> list[Candidate]:
 
 
 def _backfill_tag_answer_score(badge: Badge, params: dict) -> list[Candidate]:
-    answer, joined, live = _answers_in_tags()
-    total = func.sum(answer.c.score)
+    scores = tag_scores.live_answer_scores().subquery()
     rows = db.session.execute(
-        select(answer.c.author_id, Tag.name, total)
-        .select_from(joined)
-        .where(live)
-        .group_by(answer.c.author_id, Tag.name)
-        .having(total >= params["min_total"])
-        .order_by(answer.c.author_id, Tag.name)
+        select(scores.c.author_id, Tag.name, scores.c.score)
+        .join(scores, scores.c.tag_id == Tag.id)
+        .where(scores.c.score >= params["min_total"])
+        .order_by(scores.c.author_id, Tag.name)
     )
     return [
         Candidate(author_id, badge, f"tag:{name}", None)

@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from gamify.models import BoardVersion
-from kudos.database import dialect_insert
+from kudos.database import prepared
 from kudos.extensions import db
 from kudos.models import User
 
@@ -256,23 +256,18 @@ def fresh(key: Hashable, at_version: int, compute: Callable[[], T], kind: str = 
     return value
 
 
-_bumps: dict[str, object] = {}  # the bump statement by dialect, built once (it runs per commit)
+@prepared
+def _bump_sql(insert):
+    """The bump, built once (see kudos.database.prepared): it runs with every such commit."""
+    new = insert(BoardVersion).values(id=1, version=1)
+    return new.on_conflict_do_update(
+        index_elements=["id"], set_={"version": BoardVersion.version + 1}
+    ).returning(BoardVersion.version)
 
 
 def _bump(session: Session) -> None:
     connection = session.connection()
-    dialect = connection.dialect.name
-    statement = _bumps.get(dialect)
-    if statement is None:
-        statement = _bumps[dialect] = (
-            dialect_insert(BoardVersion, dialect)
-            .values(id=1, version=1)
-            .on_conflict_do_update(
-                index_elements=["id"], set_={"version": BoardVersion.version + 1}
-            )
-            .returning(BoardVersion.version)
-        )
-    bumped = connection.execute(statement).scalar_one()
+    bumped = connection.execute(_bump_sql()).scalar_one()
     session.info[BUMPED] = (connection.engine, bumped)
 
 

@@ -70,10 +70,14 @@ class UnknownAction(ValueError):
 
 def rule_for(action: str) -> Rule:
     """Return the rule in force for an action: the newest admin version, else the default."""
+    return _rule_of(_default_rule(action), run(_sql().rule, {"action": action}).first())
+
+
+def _default_rule(action: str) -> Rule:
     default = DEFAULT_RULES.get(action)
     if default is None:
         raise UnknownAction(f"no points rule for action {action!r}")
-    return _rule_of(default, run(_sql().rule, {"action": action}).first())
+    return default
 
 
 RULE_COLUMNS = ("version", "points", "capped", "daily_limit")
@@ -314,9 +318,7 @@ def record(
     events). unpaid records the event but pays nothing, with that reason (a vote from an
     account below the voting threshold). Returns the existing row when key was recorded.
     """
-    default = DEFAULT_RULES.get(action)
-    if default is None:
-        raise UnknownAction(f"no points rule for action {action!r}")
+    default = _default_rule(action)
     at = at or utcnow()
     day = at.date()
     score = _lock_score(user_id, at)  # before the day's points are read

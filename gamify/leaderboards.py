@@ -218,6 +218,8 @@ def period_label(period: str, start: date) -> str:
 
 
 def _eligible(staff: bool) -> tuple[ColumnElement[bool], ...]:
+    # The members' board's negation is kudos.models.OFF_BOARD, the predicate of the partial
+    # index that rank_of() reads the off-board accounts from: change the two together.
     roles = STAFF_ROLES if staff else (Role.MEMBER.value,)
     return (User.role.in_(roles), User.suspended_at.is_(None))
 

@@ -464,6 +464,7 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
             run(statements.retract, {"vote": current.vote_id, "at": at})
             engine.reverse(f"vote:{current.vote_id}", reason=reason, at=at)
             engine.reverse(f"vote:{current.vote_id}:cost", reason=reason, at=at)
+        question_id = post.parent_id or post_id  # an answer's question, or the question
         change = value - (current.value or 0)
         run(statements.rescore, {"post": post_id, "change": change})
         if post.kind == "answer":
@@ -474,7 +475,6 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
                 {"post_id": post_id, "voter_id": voter.id, "value": value, "created_at": at,
                  "retracted_at": None},
             ).scalar()  # fmt: skip
-            question_id = post_id if post.kind == "question" else post.parent_id
             common = {"source_type": "post", "source_id": post_id, "question_id": question_id}
             engine.record(
                 VOTE_ACTIONS[(post.kind, value)],
@@ -498,7 +498,7 @@ def vote(voter: User, post_id: int, value: int, *, at: datetime | None = None) -
             "vote",
             post_id=post_id,
             voter_id=voter.id,
-            question_id=post.parent_id or post_id,
+            question_id=question_id,
             at=at,
             raised=change > 0,
             cast=value != 0,

@@ -23,11 +23,18 @@ post_t = Post.__table__
 tag_t = Tag.__table__
 
 
-def _live_answer_scores():
-    """(author, tag, summed score) over live answers of live questions, by author and tag."""
+def live_answer_scores(author_id: int | None = None):
+    """(author_id, tag_id, score): summed over live answers of live questions, by author and tag.
+
+    What the rollup holds, read from the posts; for one author when author_id is given.
+    """
     answer, question = post_t.alias("a"), post_t.alias("q")
-    return (
-        select(answer.c.author_id, question_tag.c.tag_id, func.sum(answer.c.score))
+    statement = (
+        select(
+            answer.c.author_id,
+            question_tag.c.tag_id,
+            func.sum(answer.c.score).label("score"),
+        )
         .select_from(
             answer.join(question, question.c.id == answer.c.parent_id).join(
                 question_tag, question_tag.c.question_id == question.c.id
@@ -40,6 +47,7 @@ def _live_answer_scores():
         )
         .group_by(answer.c.author_id, question_tag.c.tag_id)
     )
+    return statement if author_id is None else statement.where(answer.c.author_id == author_id)
 
 
 @prepared
@@ -118,14 +126,14 @@ def totals(user_id: int, question_id: int) -> dict[str, int]:
 def rebuild() -> int:
     """Recompute the whole rollup from the posts, in the caller's transaction; return rows."""
     run(delete(scores_t))
-    rows = _live_answer_scores()
+    rows = live_answer_scores()
     return run(scores_t.insert().from_select(["user_id", "tag_id", "score"], rows)).rowcount
 
 
 def drift() -> list[tuple[int, int, int, int]]:
     """Return (user, tag, stored, actual) wherever the rollup disagrees with the posts."""
     actual = {
-        (user, tag): int(score) for user, tag, score in db.session.execute(_live_answer_scores())
+        (user, tag): int(score) for user, tag, score in db.session.execute(live_answer_scores())
     }
     stored = {
         (user, tag): score
